@@ -1,0 +1,23 @@
+# The two commands of the README, and the checks CI runs before them.
+# A target directory outside the clone is reused when one exists (cold builds are slow).
+export CARGO_TARGET_DIR ?= $(if $(wildcard /work/target),/work/target,$(CURDIR)/target)
+
+.PHONY: run test check bench
+
+## Run the backend on 127.0.0.1:8700 with SQLite in the data directory.
+run:
+	cargo run --locked -p schild -- serve
+
+## The whole test suite: SQLite always, and the PostgreSQL at 127.0.0.1:5432 (database `test`).
+test:
+	scripts/install-test-deps
+	cargo nextest run --locked --workspace --all-features --no-fail-fast
+
+## Formatting and lints, as CI runs them.
+check:
+	cargo fmt --all --check
+	cargo clippy --locked --workspace --all-targets --all-features -- -D warnings
+
+## Criterion benchmarks (results: BENCHMARKS.md).
+bench:
+	cargo bench --locked -p schild-core

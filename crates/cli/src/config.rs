@@ -1,0 +1,105 @@
+//! Where the database lives and how the backend state is opened from the command line.
+
+use anyhow::Context;
+use schild_core::clock::SystemClock;
+use schild_core::lockout::LockoutPolicy;
+use schild_core::password::PasswordPolicy;
+use schild_server::{AppState, Identity};
+use schild_store::Store;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Which database to use.
+#[derive(Debug, clap::Args)]
+pub struct DatabaseArgs {
+    /// `sqlite://PATH` or `postgres://USER@HOST/DB`. Default: a SQLite file in the data directory
+    /// ($SCHILD_DATA_DIR, else $XDG_DATA_HOME/schild, else ~/.local/share/schild).
+    #[arg(long, env = "SCHILD_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+impl DatabaseArgs {
+    /// The URL to connect to, creating the default data directory when needed.
+    pub fn url(&self) -> anyhow::Result<String> {
+        if let Some(url) = &self.database_url {
+            return Ok(url.clone());
+        }
+        let dir = data_dir()
+            .context("cannot find a data directory: set SCHILD_DATA_DIR or --database-url")?;
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+        Ok(format!("sqlite://{}", dir.join("server.db").display()))
+    }
+
+    /// The URL with any password removed, for logs.
+    pub fn redacted(&self) -> String {
+        match self.url() {
+            Ok(url) => redact_password(&url),
+            Err(_) => "(none)".into(),
+        }
+    }
+}
+
+fn data_dir() -> Option<PathBuf> {
+    let from_env = |name: &str| {
+        std::env::var_os(name)
+            .filter(|value| !value.is_empty())
+            .map(PathBuf::from)
+    };
+    from_env("SCHILD_DATA_DIR")
+        .or_else(|| from_env("XDG_DATA_HOME").map(|dir| dir.join("schild")))
+        .or_else(|| from_env("HOME").map(|home| home.join(".local/share/schild")))
+}
+
+/// Drops the password from `scheme://user:password@host/...`.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+/// Connects to the database (running migrations) and builds the backend state.
+pub async fn open_state(database: &DatabaseArgs) -> anyhow::Result<AppState> {
+    let url = database.url()?;
+    let store = Store::connect(&url)
+        .await
+        .with_context(|| format!("cannot open the database {}", redact_password(&url)))?;
+    let state = AppState::new(
+        store,
+        Arc::new(SystemClock),
+        Identity::default(),
+        PasswordPolicy::default(),
+        LockoutPolicy::default(),
+    )
+    .await
+    .context("cannot load the token-signing keys")?;
+    Ok(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        assert_eq!(
+            redact_password("postgres://app:hunter2@db/schild"),
+            "postgres://app:***@db/schild"
+        );
+        assert_eq!(
+            redact_password("postgres://app@db/schild"),
+            "postgres://app@db/schild"
+        );
+        assert_eq!(
+            redact_password("sqlite:///var/lib/schild.db"),
+            "sqlite:///var/lib/schild.db"
+        );
+    }
+}

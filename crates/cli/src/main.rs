@@ -1,0 +1,136 @@
+//! `schild`: run the security backend and administer it from its host.
+#![forbid(unsafe_code)]
+
+mod admin;
+mod config;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use schild_server::{Backend, TlsFiles, Transport};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Schild: security administration — the backend and its console.
+#[derive(Debug, Parser)]
+#[command(name = "schild", version, about, long_about = None)]
+struct Cli {
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "SCHILD_LOG_FORMAT", global = true)]
+    log_format: LogFormat,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the backend (SQLite in the user's data directory unless --database-url says otherwise).
+    Serve(ServeArgs),
+    /// Administer accounts, sessions and blocks directly in the database.
+    Admin(admin::AdminArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    database: config::DatabaseArgs,
+
+    /// Address to listen on. Plain HTTP is only allowed on loopback addresses.
+    #[arg(long, default_value = "127.0.0.1:8700", env = "SCHILD_LISTEN")]
+    listen: SocketAddr,
+
+    /// PEM certificate chain; with --tls-key, serves TLS 1.3 only.
+    #[arg(long, requires = "tls_key", env = "SCHILD_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+
+    /// PEM private key for --tls-cert.
+    #[arg(long, requires = "tls_cert", env = "SCHILD_TLS_KEY")]
+    tls_key: Option<PathBuf>,
+
+    /// Allow plain HTTP on a non-loopback address (only behind a TLS-terminating proxy).
+    #[arg(long, env = "SCHILD_ALLOW_INSECURE_HTTP")]
+    allow_insecure_http: bool,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve(args).await,
+            Command::Admin(args) => admin::run(args).await,
+        }
+    })
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let state = config::open_state(&args.database).await?;
+    let transport = match (args.tls_cert, args.tls_key) {
+        (Some(cert), Some(key)) => Transport::Tls(TlsFiles { cert, key }),
+        _ => Transport::Plain {
+            allow_insecure: args.allow_insecure_http,
+        },
+    };
+    let backend = Backend::bind(state.clone(), args.listen, transport).await?;
+    let addr = backend.local_addr()?;
+    let scheme = if backend.is_tls() { "https" } else { "http" };
+    tracing::info!(%addr, database = %args.database.redacted(), "Schild backend listening");
+    println!(
+        "Schild backend on {scheme}://{addr}  (API document: {scheme}://{addr}/api/v1/openapi.json)"
+    );
+    if let Some(token) = schild_server::auth::setup::issue_token_if_needed(&state)
+        .await
+        .context("could not issue the first-admin setup token")?
+    {
+        admin::print_setup_token(&token, &format!("{scheme}://{addr}"));
+    }
+    backend.run(shutdown_signal()).await?;
+    tracing::info!("Schild backend stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

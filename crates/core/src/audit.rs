@@ -1,0 +1,367 @@
+//! Security events: one typed enum of everything worth an audit line, written through one interface.
+//!
+//! Each event serialises to a flat JSON object tagged with a stable `kind` (for example
+//! `auth.login.failed`), so the record format can later be hash-chained and exported to SIEMs
+//! (syslog, CEF, ECS) without parsing free text. Secrets never appear in an event: codes, passwords
+//! and tokens are reduced to what happened, never what was typed.
+
+use crate::ids::{SessionId, UserId};
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+use time::OffsetDateTime;
+
+/// Which factors completed a sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoginMethod {
+    /// Password only (the account has no second factor yet).
+    Password,
+    /// Password and a TOTP code.
+    PasswordTotp,
+    /// Password and a single-use backup code.
+    PasswordBackupCode,
+}
+
+impl LoginMethod {
+    /// The stable name, as serialised: `password`, `password_totp`, `password_backup_code`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Password => "password",
+            Self::PasswordTotp => "password_totp",
+            Self::PasswordBackupCode => "password_backup_code",
+        }
+    }
+
+    /// Parses a name produced by [`LoginMethod::as_str`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::Password, Self::PasswordTotp, Self::PasswordBackupCode]
+            .into_iter()
+            .find(|method| method.as_str() == name)
+    }
+}
+
+/// Why a sign-in attempt failed. Recorded for the audit trail; never shown to the client, which
+/// always sees the same generic answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoginFailure {
+    /// No account has this username.
+    UnknownUser,
+    /// The password did not match.
+    WrongPassword,
+    /// The account is disabled.
+    Disabled,
+    /// The account is locked; the password was not even checked.
+    Locked,
+    /// The TOTP code was wrong, outside the allowed skew, or already used.
+    WrongTotp,
+    /// The backup code was wrong or already used.
+    WrongBackupCode,
+}
+
+/// How a lock ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "how", rename_all = "snake_case")]
+pub enum Unlock {
+    /// The lock's backoff period ran out.
+    Expired,
+    /// An administrator lifted it, through the API or the console.
+    Manual {
+        /// Who lifted it; `None` for the local console (`schild admin`).
+        by: Option<UserId>,
+    },
+}
+
+/// Why an IP address was blocked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "how", rename_all = "snake_case")]
+pub enum BlockReason {
+    /// Automatic: failed sign-ins from this address across many accounts (credential stuffing).
+    CredentialStuffing {
+        /// Failed attempts in the window.
+        failures: u32,
+        /// Distinct usernames tried in the window.
+        accounts: u32,
+    },
+    /// An administrator blocked it, through the API or the console.
+    Manual {
+        /// Who blocked it; `None` for the local console (`schild admin`).
+        by: Option<UserId>,
+        /// Their stated reason.
+        note: String,
+    },
+}
+
+/// Why a whole set of backup codes was replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Regeneration {
+    /// First set, issued when TOTP enrollment was confirmed.
+    Enrollment,
+    /// A code was used, which voids the set and issues a fresh one.
+    AfterUse,
+    /// The account holder asked for a new set.
+    OnRequest,
+}
+
+/// One security-relevant event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind")]
+#[non_exhaustive]
+pub enum AuditEvent {
+    /// The first administrator was created with the one-time setup token.
+    #[serde(rename = "setup.completed")]
+    SetupCompleted {
+        /// The new administrator.
+        user: UserId,
+    },
+    /// An account was created.
+    #[serde(rename = "user.created")]
+    UserCreated {
+        /// The new account.
+        user: UserId,
+        /// Its sign-in name.
+        username: String,
+        /// Its roles at creation.
+        roles: Vec<String>,
+    },
+    /// A sign-in completed and a session began.
+    #[serde(rename = "auth.login.succeeded")]
+    LoginSucceeded {
+        /// Who signed in.
+        user: UserId,
+        /// The new session.
+        session: SessionId,
+        /// Which factors were used.
+        method: LoginMethod,
+    },
+    /// A sign-in attempt failed.
+    #[serde(rename = "auth.login.failed")]
+    LoginFailed {
+        /// The account, when the username matched one.
+        user: Option<UserId>,
+        /// The username as typed (already length-limited by parsing).
+        username: String,
+        /// What went wrong.
+        reason: LoginFailure,
+    },
+    /// Too many failures: the account is locked until `until`.
+    #[serde(rename = "auth.account.locked")]
+    AccountLocked {
+        /// The locked account.
+        user: UserId,
+        /// When the lock lifts by itself.
+        #[serde(with = "time::serde::rfc3339")]
+        until: OffsetDateTime,
+        /// Failures in the window that triggered it.
+        failures: u32,
+    },
+    /// A lock ended.
+    #[serde(rename = "auth.account.unlocked")]
+    AccountUnlocked {
+        /// The account.
+        user: UserId,
+        /// How it ended.
+        #[serde(flatten)]
+        unlock: Unlock,
+    },
+    /// A stored password hash was upgraded to the current Argon2id parameters at sign-in.
+    #[serde(rename = "auth.password.rehashed")]
+    PasswordRehashed {
+        /// The account.
+        user: UserId,
+    },
+    /// TOTP enrollment began (a secret was issued, not yet active).
+    #[serde(rename = "mfa.totp.enrollment_started")]
+    TotpEnrollmentStarted {
+        /// The account.
+        user: UserId,
+    },
+    /// TOTP enrollment was confirmed with a valid code and is now required at sign-in.
+    #[serde(rename = "mfa.totp.enrolled")]
+    TotpEnrolled {
+        /// The account.
+        user: UserId,
+    },
+    /// TOTP was switched off.
+    #[serde(rename = "mfa.totp.disabled")]
+    TotpDisabled {
+        /// The account.
+        user: UserId,
+    },
+    /// A backup code was spent at sign-in.
+    #[serde(rename = "mfa.backup_code.used")]
+    BackupCodeUsed {
+        /// The account.
+        user: UserId,
+    },
+    /// The account's backup codes were replaced by a fresh set.
+    #[serde(rename = "mfa.backup_codes.regenerated")]
+    BackupCodesRegenerated {
+        /// The account.
+        user: UserId,
+        /// Why.
+        reason: Regeneration,
+    },
+    /// An already-used refresh token was presented: its whole family (session) was revoked.
+    #[serde(rename = "auth.refresh.reuse_detected")]
+    RefreshTokenReused {
+        /// The account.
+        user: UserId,
+        /// The revoked session (refresh family).
+        session: SessionId,
+    },
+    /// The account holder signed out of one session.
+    #[serde(rename = "auth.logout")]
+    Logout {
+        /// The account.
+        user: UserId,
+        /// The ended session.
+        session: SessionId,
+    },
+    /// The account holder signed out of every session.
+    #[serde(rename = "auth.logout_everywhere")]
+    LogoutEverywhere {
+        /// The account.
+        user: UserId,
+        /// How many sessions ended.
+        sessions: u32,
+    },
+    /// An administrator ended someone's session.
+    #[serde(rename = "auth.session.forced_logout")]
+    ForcedLogout {
+        /// The account whose session ended.
+        user: UserId,
+        /// The ended session.
+        session: SessionId,
+    },
+    /// An IP address was blocked from signing in.
+    #[serde(rename = "net.ip.blocked")]
+    IpBlocked {
+        /// The address.
+        ip: IpAddr,
+        /// When the block lifts by itself.
+        #[serde(with = "time::serde::rfc3339")]
+        until: OffsetDateTime,
+        /// Why.
+        #[serde(flatten)]
+        reason: BlockReason,
+    },
+    /// An IP block was lifted by an administrator.
+    #[serde(rename = "net.ip.unblocked")]
+    IpUnblocked {
+        /// The address.
+        ip: IpAddr,
+    },
+    /// A new token-signing key became active; older keys keep verifying until their tokens expire.
+    #[serde(rename = "token.signing_key.rotated")]
+    SigningKeyRotated {
+        /// The new key id.
+        kid: String,
+    },
+}
+
+impl AuditEvent {
+    /// The stable machine-readable kind, for example `auth.login.failed`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::SetupCompleted { .. } => "setup.completed",
+            Self::UserCreated { .. } => "user.created",
+            Self::LoginSucceeded { .. } => "auth.login.succeeded",
+            Self::LoginFailed { .. } => "auth.login.failed",
+            Self::AccountLocked { .. } => "auth.account.locked",
+            Self::AccountUnlocked { .. } => "auth.account.unlocked",
+            Self::PasswordRehashed { .. } => "auth.password.rehashed",
+            Self::TotpEnrollmentStarted { .. } => "mfa.totp.enrollment_started",
+            Self::TotpEnrolled { .. } => "mfa.totp.enrolled",
+            Self::TotpDisabled { .. } => "mfa.totp.disabled",
+            Self::BackupCodeUsed { .. } => "mfa.backup_code.used",
+            Self::BackupCodesRegenerated { .. } => "mfa.backup_codes.regenerated",
+            Self::RefreshTokenReused { .. } => "auth.refresh.reuse_detected",
+            Self::Logout { .. } => "auth.logout",
+            Self::LogoutEverywhere { .. } => "auth.logout_everywhere",
+            Self::ForcedLogout { .. } => "auth.session.forced_logout",
+            Self::IpBlocked { .. } => "net.ip.blocked",
+            Self::IpUnblocked { .. } => "net.ip.unblocked",
+            Self::SigningKeyRotated { .. } => "token.signing_key.rotated",
+        }
+    }
+
+    /// The account the event is about, if any; used to index the log by subject.
+    pub fn subject(&self) -> Option<UserId> {
+        match self {
+            Self::SetupCompleted { user }
+            | Self::UserCreated { user, .. }
+            | Self::LoginSucceeded { user, .. }
+            | Self::AccountLocked { user, .. }
+            | Self::AccountUnlocked { user, .. }
+            | Self::PasswordRehashed { user }
+            | Self::TotpEnrollmentStarted { user }
+            | Self::TotpEnrolled { user }
+            | Self::TotpDisabled { user }
+            | Self::BackupCodeUsed { user }
+            | Self::BackupCodesRegenerated { user, .. }
+            | Self::RefreshTokenReused { user, .. }
+            | Self::Logout { user, .. }
+            | Self::LogoutEverywhere { user, .. }
+            | Self::ForcedLogout { user, .. } => Some(*user),
+            Self::LoginFailed { user, .. } => *user,
+            Self::IpBlocked { .. } | Self::IpUnblocked { .. } | Self::SigningKeyRotated { .. } => {
+                None
+            }
+        }
+    }
+}
+
+/// An event with its context: when, who caused it and from where.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    /// When it happened.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// The signed-in person who caused it, when there was one (an admin forcing a logout, say).
+    pub actor: Option<UserId>,
+    /// The client address the request came from.
+    pub source_ip: Option<IpAddr>,
+    /// What happened.
+    pub event: AuditEvent,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_matches_the_serialised_tag() {
+        let user = UserId(uuid::Uuid::nil());
+        let events = [
+            AuditEvent::LoginFailed {
+                user: None,
+                username: "mallory".into(),
+                reason: LoginFailure::UnknownUser,
+            },
+            AuditEvent::AccountUnlocked {
+                user,
+                unlock: Unlock::Manual { by: Some(user) },
+            },
+            AuditEvent::IpBlocked {
+                ip: "192.0.2.7".parse().unwrap(),
+                until: OffsetDateTime::UNIX_EPOCH,
+                reason: BlockReason::CredentialStuffing {
+                    failures: 20,
+                    accounts: 7,
+                },
+            },
+            AuditEvent::BackupCodesRegenerated {
+                user,
+                reason: Regeneration::AfterUse,
+            },
+        ];
+        for event in events {
+            let json = serde_json::to_value(&event).unwrap();
+            assert_eq!(json["kind"], event.kind());
+            let back: AuditEvent = serde_json::from_value(json).unwrap();
+            assert_eq!(back, event);
+        }
+    }
+}

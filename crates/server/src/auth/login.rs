@@ -1,0 +1,332 @@
+//! Sign-in: the password step, then (when the account has TOTP) the second-factor step.
+//!
+//! Every failure of the password step answers the same [`ApiError::InvalidCredentials`] after the
+//! same amount of Argon2 work, whether the account exists, is locked or the password is wrong.
+
+use super::session::{self, IssuedTokens};
+use super::{Origin, guard};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use schild_core::audit::{AuditEvent, LoginFailure, LoginMethod, Regeneration};
+use schild_core::backup_codes::{self, BackupCode, BackupCodeHash};
+use schild_core::ids::Username;
+use schild_core::password::{PasswordHash, Verified};
+use schild_core::totp::{self, TotpSecret};
+use schild_store::users::UserRow;
+use schild_store::{audit, mfa, users};
+use secrecy::{ExposeSecret, SecretString};
+use time::OffsetDateTime;
+
+/// What the password step leads to.
+#[derive(Debug)]
+pub enum LoginOutcome {
+    /// The account has no second factor: the session has begun.
+    SignedIn(IssuedTokens),
+    /// The account has TOTP: present a code (or a backup code) with this challenge.
+    SecondFactorRequired {
+        /// Short-lived signed challenge naming the account.
+        challenge: String,
+        /// When the challenge expires.
+        expires_at: OffsetDateTime,
+    },
+}
+
+/// The password step.
+pub async fn password_step(
+    state: &AppState,
+    username: &str,
+    password: SecretString,
+    origin: &Origin,
+) -> ApiResult<LoginOutcome> {
+    let now = state.now();
+    guard::ensure_ip_allowed(state, origin.ip, now).await?;
+    // An unparseable name cannot exist, but it still pays for a dummy hash.
+    let user = match Username::parse(username) {
+        Ok(name) => {
+            let mut conn = state.store().acquire().await?;
+            users::by_username(&mut conn, &name).await?
+        }
+        Err(_) => None,
+    };
+    let attempted: String = username.chars().take(Username::MAX_LEN).collect();
+    let Some(user) = user else {
+        let _ = state.verify_password(password, None).await?;
+        guard::record_failure(
+            state,
+            None,
+            &attempted,
+            LoginFailure::UnknownUser,
+            origin,
+            now,
+        )
+        .await?;
+        return Err(ApiError::InvalidCredentials);
+    };
+
+    if guard::is_locked(state, user.id, origin, now).await? {
+        let _ = state.verify_password(password, None).await?;
+        guard::record_failure(
+            state,
+            Some(user.id),
+            &attempted,
+            LoginFailure::Locked,
+            origin,
+            now,
+        )
+        .await?;
+        return Err(ApiError::InvalidCredentials);
+    }
+
+    let stored = PasswordHash::from_phc(user.password_hash.clone());
+    let needs_rehash = match state
+        .verify_password(password.clone(), Some(stored))
+        .await?
+    {
+        Verified::Valid { needs_rehash } => needs_rehash,
+        Verified::Invalid => {
+            guard::record_failure(
+                state,
+                Some(user.id),
+                &attempted,
+                LoginFailure::WrongPassword,
+                origin,
+                now,
+            )
+            .await?;
+            return Err(ApiError::InvalidCredentials);
+        }
+    };
+    if user.disabled {
+        guard::record_failure(
+            state,
+            Some(user.id),
+            &attempted,
+            LoginFailure::Disabled,
+            origin,
+            now,
+        )
+        .await?;
+        return Err(ApiError::InvalidCredentials);
+    }
+    if needs_rehash {
+        let fresh = state.hash_password(password).await?;
+        let mut tx = state.store().begin().await?;
+        users::set_password_hash(&mut tx, user.id, fresh.as_str()).await?;
+        audit::append(
+            &mut tx,
+            &origin.record(now, AuditEvent::PasswordRehashed { user: user.id }),
+        )
+        .await?;
+        tx.commit().await?;
+    }
+
+    let totp_active = {
+        let mut conn = state.store().acquire().await?;
+        mfa::totp_for(&mut conn, user.id)
+            .await?
+            .is_some_and(|totp| totp.confirmed)
+    };
+    if totp_active {
+        let keys = state.keys().read().await;
+        let (challenge, claims) = keys
+            .issue_mfa_challenge(user.id, now, &mut rand::rng())
+            .map_err(ApiError::internal)?;
+        let expires_at =
+            OffsetDateTime::from_unix_timestamp(claims.exp).map_err(ApiError::internal)?;
+        return Ok(LoginOutcome::SecondFactorRequired {
+            challenge,
+            expires_at,
+        });
+    }
+
+    let mut tx = state.store().begin().await?;
+    let tokens = session::begin(state, &mut tx, &user, LoginMethod::Password, origin, now).await?;
+    tx.commit().await?;
+    Ok(LoginOutcome::SignedIn(tokens))
+}
+
+/// The second factor offered with a challenge.
+#[derive(Debug)]
+pub enum SecondFactor {
+    /// A 6-digit code from the authenticator app.
+    Totp(String),
+    /// One of the single-use backup codes.
+    BackupCode(SecretString),
+}
+
+/// A completed second-factor step.
+#[derive(Debug)]
+pub struct SecondFactorOutcome {
+    /// The new session's tokens.
+    pub tokens: IssuedTokens,
+    /// When a backup code was used: the whole fresh set, shown once. The old set is void.
+    pub new_backup_codes: Option<Vec<BackupCode>>,
+}
+
+/// The second-factor step.
+pub async fn second_factor_step(
+    state: &AppState,
+    challenge: &str,
+    factor: SecondFactor,
+    origin: &Origin,
+) -> ApiResult<SecondFactorOutcome> {
+    let now = state.now();
+    guard::ensure_ip_allowed(state, origin.ip, now).await?;
+    let claims = state
+        .keys()
+        .read()
+        .await
+        .verify_mfa_challenge(challenge, now)
+        .map_err(|_| ApiError::ChallengeExpired)?;
+    let user = {
+        let mut conn = state.store().acquire().await?;
+        users::by_id(&mut conn, claims.sub).await?
+    }
+    .ok_or(ApiError::ChallengeExpired)?;
+    let name = user.username.to_string();
+    if user.disabled || guard::is_locked(state, user.id, origin, now).await? {
+        guard::record_failure(
+            state,
+            Some(user.id),
+            &name,
+            LoginFailure::Locked,
+            origin,
+            now,
+        )
+        .await?;
+        return Err(ApiError::InvalidSecondFactor);
+    }
+
+    match factor {
+        SecondFactor::Totp(code) => {
+            let mut tx = state.store().begin().await?;
+            let accepted = match mfa::totp_for(&mut tx, user.id).await? {
+                Some(row) if row.confirmed => {
+                    verify_totp(&row.secret, &code, row.last_used_step, now)?
+                }
+                _ => None,
+            };
+            // Compare-and-set on the last used step: of two requests with the same code, one wins.
+            let accepted = match accepted {
+                Some(step) => mfa::set_last_used_step(&mut tx, user.id, step).await?,
+                None => false,
+            };
+            if !accepted {
+                drop(tx);
+                guard::record_failure(
+                    state,
+                    Some(user.id),
+                    &name,
+                    LoginFailure::WrongTotp,
+                    origin,
+                    now,
+                )
+                .await?;
+                return Err(ApiError::InvalidSecondFactor);
+            }
+            let tokens = session::begin(
+                state,
+                &mut tx,
+                &user,
+                LoginMethod::PasswordTotp,
+                origin,
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(SecondFactorOutcome {
+                tokens,
+                new_backup_codes: None,
+            })
+        }
+        SecondFactor::BackupCode(code) => {
+            let mut tx = state.store().begin().await?;
+            let stored: Vec<BackupCodeHash> = mfa::backup_codes(&mut tx, user.id)
+                .await?
+                .iter()
+                .filter_map(|bytes| BackupCodeHash::from_bytes(bytes))
+                .collect();
+            let matched = backup_codes::find(code.expose_secret(), &stored);
+            // Taking the matched code is a compare-and-set: of two sign-ins racing with the same
+            // code, only one gets it.
+            let taken = match matched {
+                Some(index) => {
+                    mfa::take_backup_code(&mut tx, user.id, stored[index].as_bytes()).await?
+                }
+                None => false,
+            };
+            if !taken {
+                drop(tx);
+                guard::record_failure(
+                    state,
+                    Some(user.id),
+                    &name,
+                    LoginFailure::WrongBackupCode,
+                    origin,
+                    now,
+                )
+                .await?;
+                return Err(ApiError::InvalidSecondFactor);
+            }
+            let fresh =
+                replace_backup_codes(&mut tx, &user, Regeneration::AfterUse, origin, now).await?;
+            let tokens = session::begin(
+                state,
+                &mut tx,
+                &user,
+                LoginMethod::PasswordBackupCode,
+                origin,
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(SecondFactorOutcome {
+                tokens,
+                new_backup_codes: Some(fresh),
+            })
+        }
+    }
+}
+
+/// Checks a TOTP code against a stored secret; `Ok(None)` for a wrong, malformed or replayed code.
+pub(super) fn verify_totp(
+    secret: &str,
+    code: &str,
+    last_used_step: Option<u64>,
+    now: OffsetDateTime,
+) -> ApiResult<Option<u64>> {
+    let secret = TotpSecret::from_base32(secret).map_err(ApiError::internal)?;
+    Ok(totp::verify(&secret, code, now, last_used_step).ok())
+}
+
+/// Voids the user's backup codes and stores a fresh set, auditing why; returns the new codes.
+pub(super) async fn replace_backup_codes(
+    tx: &mut schild_store::AnyConnection,
+    user: &UserRow,
+    reason: Regeneration,
+    origin: &Origin,
+    now: OffsetDateTime,
+) -> ApiResult<Vec<BackupCode>> {
+    let (codes, hashes) = backup_codes::generate_set(&mut rand::rng());
+    let hashes: Vec<[u8; 32]> = hashes.iter().map(|hash| *hash.as_bytes()).collect();
+    mfa::replace_backup_codes(tx, user.id, &hashes, now).await?;
+    if reason == Regeneration::AfterUse {
+        audit::append(
+            tx,
+            &origin.record(now, AuditEvent::BackupCodeUsed { user: user.id }),
+        )
+        .await?;
+    }
+    audit::append(
+        tx,
+        &origin.record(
+            now,
+            AuditEvent::BackupCodesRegenerated {
+                user: user.id,
+                reason,
+            },
+        ),
+    )
+    .await?;
+    Ok(codes)
+}

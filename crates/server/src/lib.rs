@@ -1,0 +1,19 @@
+//! Schild's security backend: the HTTP API under `/api/v1` that desktops, enrollment stations and
+//! scripts talk to.
+//!
+//! Layout: [`routes`] translates HTTP to calls into [`auth`], which holds the sign-in, session and
+//! administration flows over `schild-store`; [`extract`] parses requests (strict JSON, the client
+//! address, the signed-in caller); [`error`] turns every failure into RFC 9457 problem+json;
+//! [`serve`] binds plain HTTP on loopback or TLS 1.3.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod routes;
+pub mod serve;
+pub mod state;
+
+pub use serve::{Backend, ServeError, TlsFiles, Transport};
+pub use state::{AppState, Identity};

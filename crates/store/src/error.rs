@@ -1,0 +1,80 @@
+//! The one error type of the store.
+
+/// What went wrong while reading or writing the database.
+///
+/// No variant carries a bound value: a username, a hash or a secret never reaches an error
+/// message through this type. (sqlx's own `Display` shows the database's message, which for the
+/// statements in this crate names the constraint or column, not the values; its `Debug` for
+/// PostgreSQL can include the server's `detail` line, so log with `Display`.)
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// An account with this username already exists. The caller chose a taken name; tell them.
+    #[error("an account with this username already exists")]
+    UsernameTaken,
+    /// The row the caller named does not exist (an unknown user id, session or key id). Usually
+    /// the client's fault when the id came from a request, a server bug otherwise.
+    #[error("no such record")]
+    NotFound,
+    /// A stored row could not be turned back into its Rust type: a column held NULL, a value of
+    /// the wrong type, an unparsable id, address, timestamp or JSON document. The database was
+    /// changed behind the server's back, or a migration is missing; an operator must look.
+    #[error("a stored {what} value could not be read back (corrupt or foreign data)")]
+    Corrupt {
+        /// Which table and column, for example `users.roles`.
+        what: String,
+    },
+    /// A value could not be serialised for storage. Only a faulty `Serialize` implementation in
+    /// this code base can cause it.
+    #[error("a {what} value could not be encoded for storage")]
+    Encode {
+        /// What was being encoded, for example `audit event`.
+        what: &'static str,
+    },
+    /// The connection URL names neither SQLite (`sqlite:`) nor PostgreSQL (`postgres:` or
+    /// `postgresql:`). A configuration mistake by the operator.
+    #[error("unsupported database URL scheme {scheme:?}: use sqlite: or postgres:")]
+    UnsupportedUrl {
+        /// The scheme that was given (never the rest of the URL, which may hold a password).
+        scheme: String,
+    },
+    /// The database refused or failed a statement, or could not be reached.
+    //
+    // The cause is part of the message rather than a `source()`, so one `Display` in a log line
+    // tells the operator everything.
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+    /// Applying the schema migrations failed: the database is unreachable, read-only, or its
+    /// migration history does not match this build (a migration file was edited after release).
+    #[error("database migration failed: {0}")]
+    Migration(sqlx::migrate::MigrateError),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::Database(err)
+    }
+}
+
+impl StoreError {
+    /// A [`StoreError::Corrupt`] for `table.column`.
+    pub(crate) fn corrupt(table: &str, column: &str) -> Self {
+        Self::Corrupt {
+            what: format!("{table}.{column}"),
+        }
+    }
+}
+
+/// Whether `err` is a unique-constraint violation of the constraint `name`.
+///
+/// PostgreSQL reports the constraint's name; SQLite reports only `table.column` in the message
+/// ("UNIQUE constraint failed: users.username"), so `sqlite_column` is matched against that.
+pub(crate) fn is_unique_violation(err: &sqlx::Error, name: &str, sqlite_column: &str) -> bool {
+    match err {
+        sqlx::Error::Database(db) => {
+            db.kind() == sqlx::error::ErrorKind::UniqueViolation
+                && (db.constraint() == Some(name) || db.message().contains(sqlite_column))
+        }
+        _ => false,
+    }
+}
