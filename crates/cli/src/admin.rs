@@ -110,7 +110,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             );
         }
         AdminCommand::Unlock { username } => {
-            let user = admin::find_user(&state, &username).await.map_err(explain)?;
+            let user = find_user(&state, &username).await?;
             if admin::unlock(&state, user.id, &origin)
                 .await
                 .map_err(explain)?
@@ -121,7 +121,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             }
         }
         AdminCommand::Sessions { username, all } => {
-            let user = admin::find_user(&state, &username).await.map_err(explain)?;
+            let user = find_user(&state, &username).await?;
             let mut conn = state.store().acquire().await?;
             let rows = sessions::list_for_user(&mut conn, user.id, all, state.now()).await?;
             if rows.is_empty() {
@@ -138,7 +138,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                     "{}  {}  since {}  from {}  {}",
                     row.id,
                     status,
-                    row.created_at,
+                    rfc3339(row.created_at),
                     row.ip.map_or_else(|| "-".to_owned(), |ip| ip.to_string()),
                     row.method.as_str()
                 );
@@ -160,7 +160,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             )
             .await
             .map_err(explain)?;
-            println!("Blocked {ip} until {until}.");
+            println!("Blocked {ip} until {}.", rfc3339(until));
         }
         AdminCommand::UnblockIp { ip } => {
             if admin::unblock_ip(&state, ip, &origin)
@@ -189,6 +189,24 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         },
     }
     Ok(())
+}
+
+/// Looks an account up by name, saying which name was not found.
+async fn find_user(
+    state: &schild_server::AppState,
+    username: &str,
+) -> anyhow::Result<schild_store::users::UserRow> {
+    match admin::find_user(state, username).await {
+        Err(schild_server::error::ApiError::NotFound) => bail!("no account is named {username:?}"),
+        other => other.map_err(explain),
+    }
+}
+
+/// A timestamp as operators read it: RFC 3339, whole seconds, UTC.
+fn rfc3339(at: time::OffsetDateTime) -> String {
+    let at = at.replace_nanosecond(0).unwrap_or(at);
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| at.to_string())
 }
 
 /// Turns an API error into a console message: its title and, where safe, its detail.

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use schild_server::{Backend, TlsFiles, Transport};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 /// Schild: security administration — the backend and its console.
 #[derive(Debug, Parser)]
@@ -60,18 +61,29 @@ struct ServeArgs {
     allow_insecure_http: bool,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let outcome = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?;
-    runtime.block_on(async move {
-        match cli.command {
-            Command::Serve(args) => serve(args).await,
-            Command::Admin(args) => admin::run(args).await,
+        .build()
+        .map_err(anyhow::Error::from)
+        .and_then(|runtime| {
+            runtime.block_on(async move {
+                match cli.command {
+                    Command::Serve(args) => serve(args).await,
+                    Command::Admin(args) => admin::run(args).await,
+                }
+            })
+        });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // The chain of causes on one line, no backtrace: this is for the operator.
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
         }
-    })
+    }
 }
 
 fn init_logging(format: LogFormat) {

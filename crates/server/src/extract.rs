@@ -108,12 +108,12 @@ pub struct ClientIp(pub IpAddr);
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // Through the extractor, not the raw extension, so router tests can use MockConnectInfo.
+        ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
+            .await
             .map(|ConnectInfo(addr)| ClientIp(canonical_ip(addr.ip())))
-            .ok_or_else(|| ApiError::internal(MissingConnectInfo))
+            .map_err(|_| ApiError::internal(MissingConnectInfo))
     }
 }
 
