@@ -3,16 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+mod common;
+
 use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Method, Request, StatusCode};
-use schild_core::clock::SystemClock;
-use schild_core::lockout::LockoutPolicy;
-use schild_core::password::PasswordPolicy;
-use schild_server::{AppState, Identity};
 use schild_store::testing::TestDb;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use tower::ServiceExt;
 
 #[tokio::test]
@@ -20,15 +17,7 @@ async fn every_documented_operation_is_routed_and_documents_its_errors() {
     let Some(db) = TestDb::sqlite().await else {
         return;
     };
-    let state = AppState::new(
-        db.store().clone(),
-        Arc::new(SystemClock),
-        Identity::default(),
-        PasswordPolicy::default(),
-        LockoutPolicy::default(),
-    )
-    .await
-    .unwrap();
+    let state = common::default_state(&db).await;
     let app = schild_server::routes::app(state)
         .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
 

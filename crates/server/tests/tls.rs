@@ -2,11 +2,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+mod common;
+
 use rustls::pki_types::{CertificateDer, ServerName};
-use schild_core::clock::SystemClock;
-use schild_core::lockout::LockoutPolicy;
-use schild_core::password::PasswordPolicy;
-use schild_server::{AppState, Backend, Identity, ServeError, TlsFiles, Transport};
+use schild_server::{Backend, ServeError, TlsFiles, Transport};
 use schild_store::testing::TestDb;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -39,15 +38,7 @@ async fn serves_tls13_only() {
     std::fs::write(&files.key, certified.signing_key.serialize_pem()).unwrap();
     let root = certified.cert.der().clone();
 
-    let state = AppState::new(
-        db.store().clone(),
-        Arc::new(SystemClock),
-        Identity::default(),
-        PasswordPolicy::default(),
-        LockoutPolicy::default(),
-    )
-    .await
-    .unwrap();
+    let state = common::default_state(&db).await;
     let backend = Backend::bind(state, "127.0.0.1:0".parse().unwrap(), Transport::Tls(files))
         .await
         .unwrap();
@@ -98,15 +89,7 @@ async fn plain_http_off_loopback_is_refused() {
     let Some(db) = TestDb::sqlite().await else {
         return;
     };
-    let state = AppState::new(
-        db.store().clone(),
-        Arc::new(SystemClock),
-        Identity::default(),
-        PasswordPolicy::default(),
-        LockoutPolicy::default(),
-    )
-    .await
-    .unwrap();
+    let state = common::default_state(&db).await;
     let refused = Backend::bind(
         state,
         "0.0.0.0:0".parse().unwrap(),

@@ -49,32 +49,26 @@ pub async fn password_step(
         Err(_) => None,
     };
     let attempted: String = username.chars().take(Username::MAX_LEN).collect();
+    let mut attempt = Attempt {
+        state,
+        user: None,
+        username: &attempted,
+        origin,
+        now,
+    };
     let Some(user) = user else {
         let _ = state.verify_password(password, None).await?;
-        guard::record_failure(
-            state,
-            None,
-            &attempted,
-            LoginFailure::UnknownUser,
-            origin,
-            now,
-        )
-        .await?;
-        return Err(ApiError::InvalidCredentials);
+        return attempt
+            .fail(LoginFailure::UnknownUser, ApiError::InvalidCredentials)
+            .await;
     };
+    attempt.user = Some(user.id);
 
     if guard::is_locked(state, user.id, origin, now).await? {
         let _ = state.verify_password(password, None).await?;
-        guard::record_failure(
-            state,
-            Some(user.id),
-            &attempted,
-            LoginFailure::Locked,
-            origin,
-            now,
-        )
-        .await?;
-        return Err(ApiError::InvalidCredentials);
+        return attempt
+            .fail(LoginFailure::Locked, ApiError::InvalidCredentials)
+            .await;
     }
 
     let stored = PasswordHash::from_phc(user.password_hash.clone());
@@ -84,29 +78,15 @@ pub async fn password_step(
     {
         Verified::Valid { needs_rehash } => needs_rehash,
         Verified::Invalid => {
-            guard::record_failure(
-                state,
-                Some(user.id),
-                &attempted,
-                LoginFailure::WrongPassword,
-                origin,
-                now,
-            )
-            .await?;
-            return Err(ApiError::InvalidCredentials);
+            return attempt
+                .fail(LoginFailure::WrongPassword, ApiError::InvalidCredentials)
+                .await;
         }
     };
     if user.disabled {
-        guard::record_failure(
-            state,
-            Some(user.id),
-            &attempted,
-            LoginFailure::Disabled,
-            origin,
-            now,
-        )
-        .await?;
-        return Err(ApiError::InvalidCredentials);
+        return attempt
+            .fail(LoginFailure::Disabled, ApiError::InvalidCredentials)
+            .await;
     }
     if needs_rehash {
         let fresh = state.hash_password(password).await?;
@@ -143,6 +123,30 @@ pub async fn password_step(
     let tokens = session::begin(state, &mut tx, &user, LoginMethod::Password, origin, now).await?;
     tx.commit().await?;
     Ok(LoginOutcome::SignedIn(tokens))
+}
+
+/// One sign-in attempt, as its failure is recorded (lockout counters and the audit trail).
+struct Attempt<'a> {
+    state: &'a AppState,
+    user: Option<schild_core::ids::UserId>,
+    username: &'a str,
+    origin: &'a Origin,
+    now: OffsetDateTime,
+}
+
+impl Attempt<'_> {
+    /// Records the failure, then answers with `answer`.
+    async fn fail<T>(&self, reason: LoginFailure, answer: ApiError) -> ApiResult<T> {
+        let Self {
+            state,
+            user,
+            username,
+            origin,
+            now,
+        } = *self;
+        guard::record_failure(state, user, username, reason, origin, now).await?;
+        Err(answer)
+    }
 }
 
 /// The second factor offered with a challenge.
@@ -184,17 +188,17 @@ pub async fn second_factor_step(
     }
     .ok_or(ApiError::ChallengeExpired)?;
     let name = user.username.to_string();
+    let attempt = Attempt {
+        state,
+        user: Some(user.id),
+        username: &name,
+        origin,
+        now,
+    };
     if user.disabled || guard::is_locked(state, user.id, origin, now).await? {
-        guard::record_failure(
-            state,
-            Some(user.id),
-            &name,
-            LoginFailure::Locked,
-            origin,
-            now,
-        )
-        .await?;
-        return Err(ApiError::InvalidSecondFactor);
+        return attempt
+            .fail(LoginFailure::Locked, ApiError::InvalidSecondFactor)
+            .await;
     }
 
     match factor {
@@ -213,16 +217,9 @@ pub async fn second_factor_step(
             };
             if !accepted {
                 drop(tx);
-                guard::record_failure(
-                    state,
-                    Some(user.id),
-                    &name,
-                    LoginFailure::WrongTotp,
-                    origin,
-                    now,
-                )
-                .await?;
-                return Err(ApiError::InvalidSecondFactor);
+                return attempt
+                    .fail(LoginFailure::WrongTotp, ApiError::InvalidSecondFactor)
+                    .await;
             }
             let tokens = session::begin(
                 state,
@@ -257,16 +254,9 @@ pub async fn second_factor_step(
             };
             if !taken {
                 drop(tx);
-                guard::record_failure(
-                    state,
-                    Some(user.id),
-                    &name,
-                    LoginFailure::WrongBackupCode,
-                    origin,
-                    now,
-                )
-                .await?;
-                return Err(ApiError::InvalidSecondFactor);
+                return attempt
+                    .fail(LoginFailure::WrongBackupCode, ApiError::InvalidSecondFactor)
+                    .await;
             }
             let fresh =
                 replace_backup_codes(&mut tx, &user, Regeneration::AfterUse, origin, now).await?;

@@ -14,6 +14,19 @@ use time::OffsetDateTime;
 pub const ADMIN_PASSWORD: &str = "correct horse battery staple 42";
 pub const USER_PASSWORD: &str = "tangerine orbit lantern violin 7";
 
+/// Backend state over a test database with the production policies and the system clock.
+pub async fn default_state(db: &TestDb) -> AppState {
+    AppState::new(
+        db.store().clone(),
+        Arc::new(schild_core::clock::SystemClock),
+        Identity::default(),
+        PasswordPolicy::default(),
+        LockoutPolicy::default(),
+    )
+    .await
+    .expect("state")
+}
+
 pub struct TestServer {
     pub base: String,
     pub client: Client,
