@@ -33,6 +33,8 @@ macro_rules! on_both_databases {
 }
 
 on_both_databases!(
+    parallel_guesses_cannot_outrun_the_lock,
+    reentered_passwords_count_toward_lockout,
     totp_refresh_and_backup_code_journey,
     lockout_and_admin_unlock,
     forced_logout_ends_the_session_at_once,
@@ -80,7 +82,11 @@ async fn totp_refresh_and_backup_code_journey(db: TestDb) {
 
     // Enroll TOTP: not active until confirmed.
     let (status, enrollment) = server
-        .post("/api/v1/me/totp/enroll", Some(&admin), json!(null))
+        .post(
+            "/api/v1/me/totp/enroll",
+            Some(&admin),
+            json!({"password": ADMIN_PASSWORD}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{enrollment}");
     let uri = enrollment["otpauth_uri"].as_str().unwrap().to_owned();
@@ -293,6 +299,7 @@ async fn lockout_and_admin_unlock(db: TestDb) {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["was_locked"], true);
     server.login_tokens("bob", USER_PASSWORD).await;
+    server.clock.advance(Duration::seconds(1));
 
     // Locked again, the lock lifts by itself after its backoff period, with a doubled period next time.
     for _ in 0..5 {
@@ -531,5 +538,101 @@ async fn signing_key_rotation_keeps_old_tokens_valid(db: TestDb) {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["code"], "unauthenticated");
     assert_eq!(server.get("/api/v1/me", &fresh).await.0, StatusCode::OK);
+    server.shutdown().await;
+}
+
+async fn parallel_guesses_cannot_outrun_the_lock(db: TestDb) {
+    let server = TestServer::start(db).await;
+    let admin = server.setup_admin().await;
+    server.create_user(&admin, "bob", USER_PASSWORD).await;
+    let mut burst = tokio::task::JoinSet::new();
+    for i in 0..24 {
+        let password = if i == 23 {
+            USER_PASSWORD.to_owned()
+        } else {
+            format!("wrong guess {i}")
+        };
+        let request = server
+            .client
+            .post(server.url("/api/v1/auth/login"))
+            .json(&json!({"username": "bob", "password": password}))
+            .send();
+        burst.spawn(async move { request.await.unwrap().status() });
+    }
+    let statuses = burst.join_all().await;
+    assert!(
+        statuses.iter().all(|status| !status.is_server_error()),
+        "{statuses:?}"
+    );
+
+    // However the burst interleaves, no more than five passwords were ever checked.
+    let (_, failed) = server
+        .get(
+            "/api/v1/admin/audit?kind=auth.login.failed&limit=1000",
+            &admin,
+        )
+        .await;
+    let checked = failed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["event"]["reason"] == "wrong_password")
+        .count();
+    let succeeded = statuses
+        .iter()
+        .filter(|status| **status == StatusCode::OK)
+        .count();
+    assert!(
+        checked + succeeded <= 5,
+        "{checked} wrong passwords checked, {succeeded} sign-ins"
+    );
+    assert!(
+        checked >= 4,
+        "the burst should have used up the window: {checked}"
+    );
+    server.shutdown().await;
+}
+
+async fn reentered_passwords_count_toward_lockout(db: TestDb) {
+    let server = TestServer::start(db).await;
+    let admin = server.setup_admin().await;
+    // A stolen access token is no password oracle: wrong re-entered passwords lock the account.
+    for _ in 0..5 {
+        let (status, body) = server
+            .post(
+                "/api/v1/me/totp/enroll",
+                Some(&admin),
+                json!({"password": "not the password"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    }
+    let (status, _) = server
+        .post(
+            "/api/v1/me/totp/enroll",
+            Some(&admin),
+            json!({"password": ADMIN_PASSWORD}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the right password must not pass while locked"
+    );
+    let (status, _) = server
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"username": "admin", "password": ADMIN_PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        server
+            .audit_kinds(&admin)
+            .await
+            .iter()
+            .any(|kind| kind == "auth.account.locked")
+    );
     server.shutdown().await;
 }

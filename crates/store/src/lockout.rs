@@ -71,6 +71,19 @@ pub async fn failures_for_ip_since(
     Ok((c.u32("n")?, c.u32("accounts")?))
 }
 
+/// Takes back the newest failure row of the user: an attempt counted on admission that turned out
+/// to be a correct password. Returns whether a row went.
+pub async fn refund_latest(conn: &mut AnyConnection, user: UserId) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "DELETE FROM login_failures WHERE id = \
+         (SELECT MAX(id) FROM login_failures WHERE user_id = $1)",
+    )
+    .bind(user.to_string())
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// Deletes the user's failure rows (after a successful sign-in, or when an admin unlocks).
 /// Returns how many went.
 pub async fn clear_failures(conn: &mut AnyConnection, user: UserId) -> Result<u64, StoreError> {
@@ -134,6 +147,21 @@ pub async fn lock(
     .fetch_one(&mut *conn)
     .await?;
     Cols::new(&row, "account_locks").u32("lock_count")
+}
+
+/// Serialises sign-in attempts on one account for the rest of the transaction: an upsert that
+/// changes nothing but takes the row's lock (PostgreSQL) or the write lock (SQLite), so two
+/// concurrent attempts cannot both count the failures before either has recorded its own.
+pub async fn serialize_attempts(conn: &mut AnyConnection, user: UserId) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO account_locks (user_id, locked_until, lock_count, locked_at) \
+         VALUES ($1, NULL, 0, NULL) \
+         ON CONFLICT (user_id) DO UPDATE SET lock_count = account_locks.lock_count",
+    )
+    .bind(user.to_string())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// The user's lock record, if it was ever locked.

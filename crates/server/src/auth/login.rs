@@ -3,17 +3,19 @@
 //! Every failure of the password step answers the same [`ApiError::InvalidCredentials`] after the
 //! same amount of Argon2 work, whether the account exists, is locked or the password is wrong.
 
+use super::Origin;
+use super::guard::{self, Tally};
 use super::session::{self, IssuedTokens};
-use super::{Origin, guard};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use schild_core::audit::{AuditEvent, LoginFailure, LoginMethod, Regeneration};
 use schild_core::backup_codes::{self, BackupCode, BackupCodeHash};
+use schild_core::ids::UserId;
 use schild_core::ids::Username;
 use schild_core::password::{PasswordHash, Verified};
 use schild_core::totp::{self, TotpSecret};
 use schild_store::users::UserRow;
-use schild_store::{audit, mfa, users};
+use schild_store::{audit, lockout, mfa, users};
 use secrecy::{ExposeSecret, SecretString};
 use time::OffsetDateTime;
 
@@ -49,13 +51,7 @@ pub async fn password_step(
         Err(_) => None,
     };
     let attempted: String = username.chars().take(Username::MAX_LEN).collect();
-    let mut attempt = Attempt {
-        state,
-        user: None,
-        username: &attempted,
-        origin,
-        now,
-    };
+    let mut attempt = Attempt::new(state, None, &attempted, origin, now);
     let Some(user) = user else {
         let _ = state.verify_password(password, None).await?;
         return attempt
@@ -64,12 +60,13 @@ pub async fn password_step(
     };
     attempt.user = Some(user.id);
 
-    if guard::is_locked(state, user.id, origin, now).await? {
+    if !guard::admit(state, user.id, &attempted, origin, now).await? {
         let _ = state.verify_password(password, None).await?;
         return attempt
             .fail(LoginFailure::Locked, ApiError::InvalidCredentials)
             .await;
     }
+    attempt.tally = Tally::Admitted;
 
     let stored = PasswordHash::from_phc(user.password_hash.clone());
     let needs_rehash = match state
@@ -107,6 +104,11 @@ pub async fn password_step(
             .is_some_and(|totp| totp.confirmed)
     };
     if totp_active {
+        // The password was right: take back the attempt counted on admission. Failures of the
+        // second step still add up with earlier ones until a sign-in completes.
+        let mut conn = state.store().acquire().await?;
+        lockout::refund_latest(&mut conn, user.id).await?;
+        drop(conn);
         let keys = state.keys().read().await;
         let (challenge, claims) = keys
             .issue_mfa_challenge(user.id, now, &mut rand::rng())
@@ -128,13 +130,32 @@ pub async fn password_step(
 /// One sign-in attempt, as its failure is recorded (lockout counters and the audit trail).
 struct Attempt<'a> {
     state: &'a AppState,
-    user: Option<schild_core::ids::UserId>,
+    user: Option<UserId>,
     username: &'a str,
     origin: &'a Origin,
     now: OffsetDateTime,
+    tally: Tally,
 }
 
-impl Attempt<'_> {
+impl<'a> Attempt<'a> {
+    /// An attempt not (yet) admitted: a failure counts toward the address only.
+    fn new(
+        state: &'a AppState,
+        user: Option<UserId>,
+        username: &'a str,
+        origin: &'a Origin,
+        now: OffsetDateTime,
+    ) -> Self {
+        Self {
+            state,
+            user,
+            username,
+            origin,
+            now,
+            tally: Tally::AddressOnly,
+        }
+    }
+
     /// Records the failure, then answers with `answer`.
     async fn fail<T>(&self, reason: LoginFailure, answer: ApiError) -> ApiResult<T> {
         let Self {
@@ -143,8 +164,9 @@ impl Attempt<'_> {
             username,
             origin,
             now,
+            tally,
         } = *self;
-        guard::record_failure(state, user, username, reason, origin, now).await?;
+        guard::record_failure(state, user, username, reason, tally, origin, now).await?;
         Err(answer)
     }
 }
@@ -188,18 +210,18 @@ pub async fn second_factor_step(
     }
     .ok_or(ApiError::ChallengeExpired)?;
     let name = user.username.to_string();
-    let attempt = Attempt {
-        state,
-        user: Some(user.id),
-        username: &name,
-        origin,
-        now,
-    };
-    if user.disabled || guard::is_locked(state, user.id, origin, now).await? {
+    let mut attempt = Attempt::new(state, Some(user.id), &name, origin, now);
+    if user.disabled {
+        return attempt
+            .fail(LoginFailure::Disabled, ApiError::InvalidSecondFactor)
+            .await;
+    }
+    if !guard::admit(state, user.id, &name, origin, now).await? {
         return attempt
             .fail(LoginFailure::Locked, ApiError::InvalidSecondFactor)
             .await;
     }
+    attempt.tally = Tally::Admitted;
 
     match factor {
         SecondFactor::Totp(code) => {

@@ -1,7 +1,7 @@
 //! Sessions and their tokens: a sign-in starts a session (one refresh family); every refresh
 //! rotates the refresh token; presenting a used one ends the whole session.
 
-use super::Origin;
+use super::{Origin, guard};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use schild_core::audit::{AuditEvent, LoginMethod};
@@ -47,6 +47,10 @@ pub async fn begin(
             OpaqueToken::generate(&mut rng),
         )
     };
+    // A lock set by a concurrent failed attempt since this one was admitted wins.
+    if guard::locked_in(tx, user.id, now).await? {
+        return Err(ApiError::InvalidCredentials);
+    }
     let expires_at = now + REFRESH_LIFETIME;
     sessions::create(
         tx,
@@ -110,6 +114,7 @@ pub async fn refresh(
     let presented = OpaqueToken::parse(presented).map_err(|_| ApiError::RefreshInvalid)?;
     let hash = presented.hash();
     let now = state.now();
+    guard::ensure_ip_allowed(state, origin.ip, now).await?;
     let mut tx = state.store().begin().await?;
     let Some((token, session)) = sessions::find_refresh(&mut tx, hash.as_bytes()).await? else {
         return Err(ApiError::RefreshInvalid);

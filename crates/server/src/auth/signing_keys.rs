@@ -74,7 +74,6 @@ pub async fn rotate(state: &AppState, origin: &Origin) -> ApiResult<String> {
     let now = state.now();
     let key = SigningKey::generate(&mut rand::rng(), now);
     let kid = key.kid().to_owned();
-    let mut ring = state.keys().write().await;
     let mut tx = state.store().begin().await?;
     keys::retire_all_except(&mut tx, &kid, now).await?;
     keys::insert(&mut tx, &kid, &key.to_pkcs8_der(), now).await?;
@@ -84,6 +83,8 @@ pub async fn rotate(state: &AppState, origin: &Origin) -> ApiResult<String> {
     )
     .await?;
     tx.commit().await?;
-    ring.rotate(key, now);
+    // Only after the commit: holding the key lock while waiting for the database's write lock
+    // would stall every request that signs a token inside a transaction.
+    state.keys().write().await.rotate(key, now);
     Ok(kid)
 }

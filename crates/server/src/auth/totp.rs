@@ -2,17 +2,20 @@
 //! activates it and issues the first backup codes), disable, and regenerate backup codes.
 
 use super::Origin;
+use super::guard::{self, Tally};
 use super::login::{replace_backup_codes, verify_totp};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use schild_core::audit::LoginFailure;
 use schild_core::audit::{AuditEvent, Regeneration};
 use schild_core::backup_codes::BackupCode;
 use schild_core::ids::UserId;
 use schild_core::password::{PasswordHash, Verified};
 use schild_core::totp::{self, TotpSecret};
 use schild_store::users::UserRow;
-use schild_store::{audit, mfa, users};
+use schild_store::{audit, lockout, mfa, users};
 use secrecy::SecretString;
+use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 /// What the account holder needs to add Schild to an authenticator app.
@@ -36,14 +39,23 @@ async fn load_user(state: &AppState, user: UserId) -> ApiResult<UserRow> {
 }
 
 /// Issues a fresh secret, replacing any unconfirmed one. Active only once confirmed.
-pub async fn start(state: &AppState, user: UserId, origin: &Origin) -> ApiResult<Enrollment> {
+pub async fn start(
+    state: &AppState,
+    user: UserId,
+    password: SecretString,
+    origin: &Origin,
+) -> ApiResult<Enrollment> {
     let now = state.now();
     let user = load_user(state, user).await?;
+    // The password first: a stolen access token alone must not bind the attacker's authenticator.
+    let confirmed = reauthenticate(state, &user, password, origin, now).await?;
     let mut tx = state.store().begin().await?;
+    confirmed.done(&mut tx).await?;
     if mfa::totp_for(&mut tx, user.id)
         .await?
         .is_some_and(|row| row.confirmed)
     {
+        tx.commit().await?; // keeps the refund: the password was right
         return Err(ApiError::TotpAlreadyEnabled);
     }
     let secret = TotpSecret::generate(&mut rand::rng());
@@ -96,12 +108,85 @@ pub async fn confirm(
     Ok(codes)
 }
 
-/// Checks the account holder's password again before a change to their factors.
-async fn reauthenticate(state: &AppState, user: &UserRow, password: SecretString) -> ApiResult<()> {
+/// Checks the account holder's password again before a change to their factors, under the same
+/// lockout and blocking rules as sign-in: a stolen access token is no password oracle. The attempt
+/// stays counted until the caller calls [`Reauthenticated::done`] after its own checks passed.
+async fn reauthenticate(
+    state: &AppState,
+    user: &UserRow,
+    password: SecretString,
+    origin: &Origin,
+    now: OffsetDateTime,
+) -> ApiResult<Reauthenticated> {
+    guard::ensure_ip_allowed(state, origin.ip, now).await?;
+    let name = user.username.to_string();
+    if !guard::admit(state, user.id, &name, origin, now).await? {
+        let _ = state.verify_password(password, None).await?;
+        guard::record_failure(
+            state,
+            Some(user.id),
+            &name,
+            LoginFailure::Locked,
+            Tally::AddressOnly,
+            origin,
+            now,
+        )
+        .await?;
+        return Err(ApiError::InvalidCredentials);
+    }
     let stored = PasswordHash::from_phc(user.password_hash.clone());
     match state.verify_password(password, Some(stored)).await? {
-        Verified::Valid { .. } => Ok(()),
-        Verified::Invalid => Err(ApiError::InvalidCredentials),
+        Verified::Valid { .. } => Ok(Reauthenticated {
+            user: user.id,
+            name,
+        }),
+        Verified::Invalid => {
+            guard::record_failure(
+                state,
+                Some(user.id),
+                &name,
+                LoginFailure::WrongPassword,
+                Tally::Admitted,
+                origin,
+                now,
+            )
+            .await?;
+            Err(ApiError::InvalidCredentials)
+        }
+    }
+}
+
+/// A password confirmed by [`reauthenticate`], whose attempt still counts until [`Self::done`].
+struct Reauthenticated {
+    user: UserId,
+    name: String,
+}
+
+impl Reauthenticated {
+    /// Everything passed: take the counted attempt back.
+    async fn done(self, tx: &mut schild_store::AnyConnection) -> ApiResult<()> {
+        lockout::refund_latest(tx, self.user).await?;
+        Ok(())
+    }
+
+    /// A code checked after the password was wrong: it fails the counted attempt.
+    async fn wrong_code(
+        &self,
+        state: &AppState,
+        origin: &Origin,
+        now: OffsetDateTime,
+    ) -> ApiResult<ApiError> {
+        guard::record_failure(
+            state,
+            Some(self.user),
+            &self.name,
+            LoginFailure::WrongTotp,
+            Tally::Admitted,
+            origin,
+            now,
+        )
+        .await?;
+        Ok(ApiError::InvalidSecondFactor)
     }
 }
 
@@ -116,18 +201,21 @@ pub async fn disable(
 ) -> ApiResult<()> {
     let now = state.now();
     let user = load_user(state, user).await?;
-    reauthenticate(state, &user, password).await?;
+    let confirmed = reauthenticate(state, &user, password, origin, now).await?;
     let mut tx = state.store().begin().await?;
     let row = mfa::totp_for(&mut tx, user.id)
         .await?
         .filter(|row| row.confirmed)
         .ok_or(ApiError::TotpNotEnrolled)?;
-    let Some(step) = verify_totp(&row.secret, code, row.last_used_step, now)? else {
-        return Err(ApiError::InvalidSecondFactor);
+    let accepted = match verify_totp(&row.secret, code, row.last_used_step, now)? {
+        Some(step) => mfa::set_last_used_step(&mut tx, user.id, step).await?,
+        None => false,
     };
-    if !mfa::set_last_used_step(&mut tx, user.id, step).await? {
-        return Err(ApiError::InvalidSecondFactor);
+    if !accepted {
+        drop(tx);
+        return Err(confirmed.wrong_code(state, origin, now).await?);
     }
+    confirmed.done(&mut tx).await?;
     mfa::delete_totp(&mut tx, user.id).await?;
     mfa::delete_backup_codes(&mut tx, user.id).await?;
     audit::append(
@@ -148,7 +236,7 @@ pub async fn regenerate_backup_codes(
 ) -> ApiResult<Vec<BackupCode>> {
     let now = state.now();
     let user = load_user(state, user).await?;
-    reauthenticate(state, &user, password).await?;
+    let confirmed = reauthenticate(state, &user, password, origin, now).await?;
     let mut tx = state.store().begin().await?;
     if !mfa::totp_for(&mut tx, user.id)
         .await?
@@ -156,6 +244,7 @@ pub async fn regenerate_backup_codes(
     {
         return Err(ApiError::TotpNotEnrolled);
     }
+    confirmed.done(&mut tx).await?;
     let codes = replace_backup_codes(&mut tx, &user, Regeneration::OnRequest, origin, now).await?;
     tx.commit().await?;
     Ok(codes)

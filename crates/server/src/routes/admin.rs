@@ -1,6 +1,8 @@
 //! Administration: accounts, their sessions, locks, IP blocks, the audit trail and signing keys.
 
-use super::dto::{PASSWORD_FIELD_MAX, SessionView, USERNAME_FIELD_MAX, UserView, bounded};
+use super::dto::{
+    PASSWORD_FIELD_MAX, SessionView, USERNAME_FIELD_MAX, UserView, bounded, bounded_bytes,
+};
 use crate::auth::admin::{self, NewAccount};
 use crate::auth::{Origin, signing_keys};
 use crate::error::{ApiError, ApiResult, Problem};
@@ -94,7 +96,7 @@ async fn create_user(
 ) -> ApiResult<(StatusCode, Json<UserView>)> {
     bounded("username", &body.username, USERNAME_FIELD_MAX)?;
     bounded("display_name", &body.display_name, USERNAME_FIELD_MAX)?;
-    bounded(
+    bounded_bytes(
         "password",
         body.password.expose_secret(),
         PASSWORD_FIELD_MAX,

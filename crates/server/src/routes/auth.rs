@@ -2,7 +2,7 @@
 
 use super::dto::{
     BackupCodeSet, CODE_FIELD_MAX, PASSWORD_FIELD_MAX, TOKEN_FIELD_MAX, TokenPair,
-    USERNAME_FIELD_MAX, bounded,
+    USERNAME_FIELD_MAX, bounded, bounded_bytes,
 };
 use crate::auth::Origin;
 use crate::auth::login::{self, LoginOutcome, SecondFactor};
@@ -71,7 +71,7 @@ async fn login(
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     bounded("username", &body.username, USERNAME_FIELD_MAX)?;
-    bounded(
+    bounded_bytes(
         "password",
         body.password.expose_secret(),
         PASSWORD_FIELD_MAX,

@@ -21,10 +21,21 @@ pub fn bounded(field: &'static str, value: &str, max: usize) -> ApiResult<()> {
     Ok(())
 }
 
+/// Refuses a field longer than `max` bytes; for passwords, whose limit the hasher counts in bytes.
+pub fn bounded_bytes(field: &'static str, value: &str, max: usize) -> ApiResult<()> {
+    if value.len() > max {
+        return Err(ApiError::Validation {
+            field,
+            reason: format!("must be at most {max} bytes"),
+        });
+    }
+    Ok(())
+}
+
 /// Longest username field accepted on the wire (names themselves are at most 64).
 pub const USERNAME_FIELD_MAX: usize = 256;
-/// Longest password field accepted on the wire.
-pub const PASSWORD_FIELD_MAX: usize = 1024;
+/// Longest password accepted on the wire, in bytes (the password policy's own maximum).
+pub const PASSWORD_FIELD_MAX: usize = schild_core::password::PasswordPolicy::MAX_LEN;
 /// Longest code field (TOTP or backup code) accepted on the wire.
 pub const CODE_FIELD_MAX: usize = 32;
 /// Longest token field accepted on the wire.

@@ -1,6 +1,8 @@
 //! The signed-in account: profile, own sessions, TOTP enrollment and backup codes.
 
-use super::dto::{BackupCodeSet, CODE_FIELD_MAX, PASSWORD_FIELD_MAX, SessionView, bounded};
+use super::dto::{
+    BackupCodeSet, CODE_FIELD_MAX, PASSWORD_FIELD_MAX, SessionView, bounded, bounded_bytes,
+};
 use crate::auth::{Origin, totp};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, Caller};
@@ -93,17 +95,24 @@ pub struct TotpEnrollment {
     qr_png_base64: String,
 }
 
-/// Starts TOTP enrollment; confirm with a code to activate it.
+/// Starts TOTP enrollment (the password is asked again); confirm with a code to activate it.
 #[utoipa::path(post, path = "/me/totp/enroll", tag = "me", security(("bearer" = [])),
+    request_body = PasswordConfirmation,
     responses((status = 200, body = TotpEnrollment), (status = 401, body = Problem),
-        (status = 409, description = "TOTP is already active", body = Problem)))]
+        (status = 409, description = "TOTP is already active", body = Problem), (status = 422, body = Problem)))]
 async fn totp_enroll(
     State(state): State<AppState>,
     origin: Origin,
     caller: Caller,
+    ApiJson(body): ApiJson<PasswordConfirmation>,
 ) -> ApiResult<Json<TotpEnrollment>> {
+    bounded_bytes(
+        "password",
+        body.password.expose_secret(),
+        PASSWORD_FIELD_MAX,
+    )?;
     let origin = origin.acting(caller.user());
-    let enrollment = totp::start(&state, caller.user(), &origin).await?;
+    let enrollment = totp::start(&state, caller.user(), body.password, &origin).await?;
     Ok(Json(TotpEnrollment {
         otpauth_uri: enrollment.otpauth_uri.expose_secret().to_owned(),
         secret: enrollment.secret_base32.expose_secret().to_owned(),
@@ -157,7 +166,7 @@ async fn totp_disable(
     caller: Caller,
     ApiJson(body): ApiJson<TotpDisableRequest>,
 ) -> ApiResult<StatusCode> {
-    bounded(
+    bounded_bytes(
         "password",
         body.password.expose_secret(),
         PASSWORD_FIELD_MAX,
@@ -188,7 +197,7 @@ async fn backup_codes_regenerate(
     caller: Caller,
     ApiJson(body): ApiJson<PasswordConfirmation>,
 ) -> ApiResult<Json<BackupCodeSet>> {
-    bounded(
+    bounded_bytes(
         "password",
         body.password.expose_secret(),
         PASSWORD_FIELD_MAX,

@@ -1,6 +1,8 @@
 //! First-admin setup with the one-time token printed by the server.
 
-use super::dto::{PASSWORD_FIELD_MAX, TOKEN_FIELD_MAX, USERNAME_FIELD_MAX, UserView, bounded};
+use super::dto::{
+    PASSWORD_FIELD_MAX, TOKEN_FIELD_MAX, USERNAME_FIELD_MAX, UserView, bounded, bounded_bytes,
+};
 use crate::auth::admin::NewAccount;
 use crate::auth::{Origin, setup};
 use crate::error::{ApiResult, Problem};
@@ -52,7 +54,7 @@ async fn complete_setup(
     )?;
     bounded("username", &body.username, USERNAME_FIELD_MAX)?;
     bounded("display_name", &body.display_name, USERNAME_FIELD_MAX)?;
-    bounded(
+    bounded_bytes(
         "password",
         body.password.expose_secret(),
         PASSWORD_FIELD_MAX,
