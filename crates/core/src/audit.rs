@@ -6,6 +6,8 @@
 //! and tokens are reduced to what happened, never what was typed.
 
 use crate::ids::{SessionId, UserId};
+use crate::rbac::review::Verdict;
+use crate::rbac::{CampaignId, JitRequestId, JitTarget, Permission, ReviewItemId, RoleName};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use time::OffsetDateTime;
@@ -259,6 +261,200 @@ pub enum AuditEvent {
         /// The new key id.
         kid: String,
     },
+    /// A custom role was created.
+    #[serde(rename = "rbac.role.created")]
+    RoleCreated {
+        /// Its name.
+        role: RoleName,
+        /// What it allows.
+        permissions: Vec<Permission>,
+    },
+    /// A custom role's definition changed; it takes effect on the holders' next request.
+    #[serde(rename = "rbac.role.updated")]
+    RoleUpdated {
+        /// Its name.
+        role: RoleName,
+        /// What it allows now.
+        permissions: Vec<Permission>,
+    },
+    /// A custom role was deleted.
+    #[serde(rename = "rbac.role.deleted")]
+    RoleDeleted {
+        /// Its name.
+        role: RoleName,
+    },
+    /// An account was given a role (who gave it is the record's actor).
+    #[serde(rename = "rbac.role.assigned")]
+    RoleAssigned {
+        /// The account.
+        user: UserId,
+        /// The role.
+        role: RoleName,
+        /// Why.
+        reason: String,
+    },
+    /// A role was taken from an account (by a person, or by an access review).
+    #[serde(rename = "rbac.role.unassigned")]
+    RoleUnassigned {
+        /// The account.
+        user: UserId,
+        /// The role.
+        role: RoleName,
+        /// Why.
+        reason: String,
+    },
+    /// Someone asked for just-in-time access.
+    #[serde(rename = "access.jit.requested")]
+    JitRequested {
+        /// The request.
+        request: JitRequestId,
+        /// Who asked.
+        user: UserId,
+        /// For what.
+        target: JitTarget,
+        /// For how long, in seconds.
+        duration_secs: i64,
+        /// Why.
+        reason: String,
+    },
+    /// An approver approved a just-in-time request (which may need another approval yet).
+    #[serde(rename = "access.jit.approved")]
+    JitApproved {
+        /// The request.
+        request: JitRequestId,
+        /// Who asked.
+        user: UserId,
+        /// Who approved.
+        approver: UserId,
+        /// Approvals so far, this one included.
+        approvals: u8,
+        /// Approvals needed.
+        required: u8,
+    },
+    /// A just-in-time request was refused.
+    #[serde(rename = "access.jit.denied")]
+    JitDenied {
+        /// The request.
+        request: JitRequestId,
+        /// Who asked.
+        user: UserId,
+        /// Who refused.
+        by: UserId,
+        /// Why.
+        reason: String,
+    },
+    /// A just-in-time grant came into force.
+    #[serde(rename = "access.jit.activated")]
+    JitActivated {
+        /// The request.
+        request: JitRequestId,
+        /// Who holds it.
+        user: UserId,
+        /// What it grants.
+        target: JitTarget,
+        /// From.
+        #[serde(with = "time::serde::rfc3339")]
+        starts_at: OffsetDateTime,
+        /// Until (exclusive).
+        #[serde(with = "time::serde::rfc3339")]
+        ends_at: OffsetDateTime,
+    },
+    /// A just-in-time grant reached the end of its window.
+    #[serde(rename = "access.jit.expired")]
+    JitExpired {
+        /// The request.
+        request: JitRequestId,
+        /// Who held it.
+        user: UserId,
+        /// What it granted.
+        target: JitTarget,
+        /// When it stopped counting.
+        #[serde(with = "time::serde::rfc3339")]
+        ended_at: OffsetDateTime,
+    },
+    /// A just-in-time grant was ended early.
+    #[serde(rename = "access.jit.revoked")]
+    JitRevoked {
+        /// The request.
+        request: JitRequestId,
+        /// Who held it.
+        user: UserId,
+        /// What it granted.
+        target: JitTarget,
+        /// Who ended it; `None` for the console or a policy.
+        by: Option<UserId>,
+        /// Why.
+        reason: String,
+    },
+    /// An access-review campaign started.
+    #[serde(rename = "rbac.review.started")]
+    ReviewStarted {
+        /// The campaign.
+        campaign: CampaignId,
+        /// Its name.
+        name: String,
+        /// How many assignments it covers.
+        items: u32,
+        /// How many of those were flagged unused.
+        flagged_unused: u32,
+        /// When decisions are due.
+        #[serde(with = "time::serde::rfc3339")]
+        deadline: OffsetDateTime,
+    },
+    /// A reviewer certified or revoked one assignment.
+    #[serde(rename = "rbac.review.decided")]
+    ReviewDecided {
+        /// The campaign.
+        campaign: CampaignId,
+        /// The item.
+        item: ReviewItemId,
+        /// Whose assignment.
+        user: UserId,
+        /// Which role.
+        role: RoleName,
+        /// The verdict.
+        verdict: Verdict,
+        /// Who decided.
+        reviewer: UserId,
+    },
+    /// An item was still undecided at the deadline.
+    #[serde(rename = "rbac.review.escalated")]
+    ReviewEscalated {
+        /// The campaign.
+        campaign: CampaignId,
+        /// The item.
+        item: ReviewItemId,
+        /// Whose assignment.
+        user: UserId,
+        /// Which role.
+        role: RoleName,
+        /// Who it was escalated to; `None`: every reviewer.
+        escalate_to: Option<UserId>,
+    },
+    /// An item was still undecided after the grace period and was revoked by policy.
+    #[serde(rename = "rbac.review.auto_revoked")]
+    ReviewAutoRevoked {
+        /// The campaign.
+        campaign: CampaignId,
+        /// The item.
+        item: ReviewItemId,
+        /// Whose assignment.
+        user: UserId,
+        /// Which role.
+        role: RoleName,
+    },
+    /// Every item of a campaign was resolved.
+    #[serde(rename = "rbac.review.completed")]
+    ReviewCompleted {
+        /// The campaign.
+        campaign: CampaignId,
+        /// Items kept.
+        certified: u32,
+        /// Items revoked by reviewers.
+        revoked: u32,
+        /// Items revoked automatically.
+        auto_revoked: u32,
+    },
 }
 
 impl AuditEvent {
@@ -284,6 +480,22 @@ impl AuditEvent {
             Self::IpBlocked { .. } => "net.ip.blocked",
             Self::IpUnblocked { .. } => "net.ip.unblocked",
             Self::SigningKeyRotated { .. } => "token.signing_key.rotated",
+            Self::RoleCreated { .. } => "rbac.role.created",
+            Self::RoleUpdated { .. } => "rbac.role.updated",
+            Self::RoleDeleted { .. } => "rbac.role.deleted",
+            Self::RoleAssigned { .. } => "rbac.role.assigned",
+            Self::RoleUnassigned { .. } => "rbac.role.unassigned",
+            Self::JitRequested { .. } => "access.jit.requested",
+            Self::JitApproved { .. } => "access.jit.approved",
+            Self::JitDenied { .. } => "access.jit.denied",
+            Self::JitActivated { .. } => "access.jit.activated",
+            Self::JitExpired { .. } => "access.jit.expired",
+            Self::JitRevoked { .. } => "access.jit.revoked",
+            Self::ReviewStarted { .. } => "rbac.review.started",
+            Self::ReviewDecided { .. } => "rbac.review.decided",
+            Self::ReviewEscalated { .. } => "rbac.review.escalated",
+            Self::ReviewAutoRevoked { .. } => "rbac.review.auto_revoked",
+            Self::ReviewCompleted { .. } => "rbac.review.completed",
         }
     }
 
@@ -304,11 +516,27 @@ impl AuditEvent {
             | Self::RefreshTokenReused { user, .. }
             | Self::Logout { user, .. }
             | Self::LogoutEverywhere { user, .. }
-            | Self::ForcedLogout { user, .. } => Some(*user),
+            | Self::ForcedLogout { user, .. }
+            | Self::RoleAssigned { user, .. }
+            | Self::RoleUnassigned { user, .. }
+            | Self::JitRequested { user, .. }
+            | Self::JitApproved { user, .. }
+            | Self::JitDenied { user, .. }
+            | Self::JitActivated { user, .. }
+            | Self::JitExpired { user, .. }
+            | Self::JitRevoked { user, .. }
+            | Self::ReviewDecided { user, .. }
+            | Self::ReviewEscalated { user, .. }
+            | Self::ReviewAutoRevoked { user, .. } => Some(*user),
             Self::LoginFailed { user, .. } => *user,
-            Self::IpBlocked { .. } | Self::IpUnblocked { .. } | Self::SigningKeyRotated { .. } => {
-                None
-            }
+            Self::IpBlocked { .. }
+            | Self::IpUnblocked { .. }
+            | Self::SigningKeyRotated { .. }
+            | Self::RoleCreated { .. }
+            | Self::RoleUpdated { .. }
+            | Self::RoleDeleted { .. }
+            | Self::ReviewStarted { .. }
+            | Self::ReviewCompleted { .. } => None,
         }
     }
 }
@@ -357,11 +585,148 @@ mod tests {
                 reason: Regeneration::AfterUse,
             },
         ];
-        for event in events {
+        for event in events.into_iter().chain(rbac_events(user)) {
             let json = serde_json::to_value(&event).unwrap();
             assert_eq!(json["kind"], event.kind());
             let back: AuditEvent = serde_json::from_value(json).unwrap();
             assert_eq!(back, event);
         }
+    }
+
+    /// One of each access-control event.
+    fn rbac_events(user: UserId) -> Vec<AuditEvent> {
+        let role = RoleName::parse("incident-responder").unwrap();
+        let request = JitRequestId(uuid::Uuid::from_u128(1));
+        let campaign = CampaignId(uuid::Uuid::from_u128(2));
+        let item = ReviewItemId(uuid::Uuid::from_u128(3));
+        let at = OffsetDateTime::UNIX_EPOCH;
+        let target = JitTarget::Role(role.clone());
+        vec![
+            AuditEvent::RoleCreated {
+                role: role.clone(),
+                permissions: vec![Permission::IncidentRead],
+            },
+            AuditEvent::RoleUpdated {
+                role: role.clone(),
+                permissions: vec![],
+            },
+            AuditEvent::RoleDeleted { role: role.clone() },
+            AuditEvent::RoleAssigned {
+                user,
+                role: role.clone(),
+                reason: "on call".into(),
+            },
+            AuditEvent::RoleUnassigned {
+                user,
+                role: role.clone(),
+                reason: "rota ended".into(),
+            },
+            AuditEvent::JitRequested {
+                request,
+                user,
+                target: JitTarget::Permission(Permission::VaultRotate),
+                duration_secs: 3600,
+                reason: "rotate".into(),
+            },
+            AuditEvent::JitApproved {
+                request,
+                user,
+                approver: user,
+                approvals: 1,
+                required: 2,
+            },
+            AuditEvent::JitDenied {
+                request,
+                user,
+                by: user,
+                reason: "no".into(),
+            },
+            AuditEvent::JitActivated {
+                request,
+                user,
+                target: target.clone(),
+                starts_at: at,
+                ends_at: at,
+            },
+            AuditEvent::JitExpired {
+                request,
+                user,
+                target: target.clone(),
+                ended_at: at,
+            },
+            AuditEvent::JitRevoked {
+                request,
+                user,
+                target,
+                by: None,
+                reason: "done".into(),
+            },
+            AuditEvent::ReviewStarted {
+                campaign,
+                name: "Q1".into(),
+                items: 3,
+                flagged_unused: 1,
+                deadline: at,
+            },
+            AuditEvent::ReviewDecided {
+                campaign,
+                item,
+                user,
+                role: role.clone(),
+                verdict: Verdict::Revoke,
+                reviewer: user,
+            },
+            AuditEvent::ReviewEscalated {
+                campaign,
+                item,
+                user,
+                role: role.clone(),
+                escalate_to: None,
+            },
+            AuditEvent::ReviewAutoRevoked {
+                campaign,
+                item,
+                user,
+                role,
+            },
+            AuditEvent::ReviewCompleted {
+                campaign,
+                certified: 1,
+                revoked: 1,
+                auto_revoked: 1,
+            },
+        ]
+    }
+
+    #[test]
+    fn rbac_events_have_dotted_kinds_and_the_right_subject() {
+        let user = UserId(uuid::Uuid::from_u128(42));
+        let events = rbac_events(user);
+        assert_eq!(events.len(), 16);
+        let mut kinds = std::collections::BTreeSet::new();
+        for event in &events {
+            assert!(
+                kinds.insert(event.kind()),
+                "duplicate kind {}",
+                event.kind()
+            );
+            assert!(
+                event.kind().starts_with("rbac.") || event.kind().starts_with("access.jit."),
+                "{}",
+                event.kind()
+            );
+            let catalogue_change = matches!(
+                event,
+                AuditEvent::RoleCreated { .. }
+                    | AuditEvent::RoleUpdated { .. }
+                    | AuditEvent::RoleDeleted { .. }
+                    | AuditEvent::ReviewStarted { .. }
+                    | AuditEvent::ReviewCompleted { .. }
+            );
+            let expected = if catalogue_change { None } else { Some(user) };
+            assert_eq!(event.subject(), expected, "{}", event.kind());
+        }
+        let json = serde_json::to_value(&events[5]).unwrap();
+        assert_eq!(json["target"]["permission"], "vault:rotate");
     }
 }

@@ -12,6 +12,19 @@ pub enum StoreError {
     /// An account with this username already exists. The caller chose a taken name; tell them.
     #[error("an account with this username already exists")]
     UsernameTaken,
+    /// A role with this name already exists. The caller chose a taken name; tell them.
+    #[error("a role with this name already exists")]
+    RoleNameTaken,
+    /// The role is still assigned to someone and cannot be deleted; unassign it first.
+    #[error("the role is still assigned and cannot be deleted")]
+    RoleInUse,
+    /// A role named in an assignment does not exist. Usually the client's fault (a typo or a
+    /// role deleted meanwhile).
+    #[error("no such role")]
+    UnknownRole,
+    /// The account already holds this role.
+    #[error("the account already holds this role")]
+    AlreadyAssigned,
     /// The row the caller named does not exist (an unknown user id, session or key id). Usually
     /// the client's fault when the id came from a request, a server bug otherwise.
     #[error("no such record")]
@@ -63,6 +76,12 @@ impl StoreError {
             what: format!("{table}.{column}"),
         }
     }
+}
+
+/// Whether `err` is a foreign-key violation (a referenced row is missing, or a referencing row
+/// still exists).
+pub(crate) fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.kind() == sqlx::error::ErrorKind::ForeignKeyViolation)
 }
 
 /// Whether `err` is a unique-constraint violation of the constraint `name`.

@@ -26,22 +26,26 @@
 //!
 //! Types crossing the `Any` driver are limited to `i64`, `bool`, `String` and `Vec<u8>`:
 //! timestamps are stored as `BIGINT` Unix **milliseconds** (sub-millisecond precision is dropped),
-//! ids as their UUID text, roles as a JSON array in `TEXT`, and flags as `BOOLEAN` on PostgreSQL
+//! ids as their UUID text, lists (a role's permissions) as JSON arrays in `TEXT`, and flags as `BOOLEAN` on PostgreSQL
 //! and `INTEGER` 0/1 on SQLite (sqlx's `Any` driver cannot read SQLite columns declared
 //! `BOOLEAN`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod access;
 pub mod audit;
 mod error;
 pub mod keys;
 pub mod lockout;
 pub mod mfa;
+pub mod reviews;
+pub mod roles;
 mod row;
 pub mod sessions;
 pub mod setup;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod usage;
 pub mod users;
 
 pub use error::StoreError;
@@ -106,7 +110,8 @@ pub struct Store {
 }
 
 impl Store {
-    /// Connects to `url` and brings the schema up to date.
+    /// Connects to `url`, brings the schema up to date and writes the built-in role definitions
+    /// ([`roles::seed_builtin`]).
     ///
     /// - `sqlite:///absolute/path.db`, `sqlite://relative.db` or `sqlite:relative.db`: the file is
     ///   created if missing (unless the URL sets its own `mode=`), switched to WAL journaling, and
@@ -127,7 +132,9 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrations.run(&pool).await.map_err(StoreError::Migration)?;
-        tracing::debug!(?backend, "store connected and migrated");
+        // The built-in roles come from schild-core, never from SQL: bring them up to date.
+        roles::seed_builtin(&mut *pool.acquire().await?, time::OffsetDateTime::now_utc()).await?;
+        tracing::debug!(?backend, "store connected, migrated and seeded");
         Ok(Self { pool, backend })
     }
 

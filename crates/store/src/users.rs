@@ -1,10 +1,16 @@
-//! Accounts: `users(id, username UNIQUE, display_name, password_hash, roles, disabled, created_at)`.
+//! Accounts: `users(id, username UNIQUE, display_name, password_hash, disabled, created_at)`.
+//!
+//! An account's roles live in `role_assignments` (see [`crate::roles`]), with who granted each,
+//! when and why; [`UserRow::roles`] and [`NewUser::roles`] are the plain list of names the
+//! server puts in access tokens, read from and written to that table.
 
-use crate::error::is_unique_violation;
+use crate::error::{is_foreign_key_violation, is_unique_violation};
 use crate::row::{Cols, from_millis, millis};
 use crate::{AnyConnection, StoreError};
 use schild_core::ids::{UserId, Username};
+use sqlx::Connection as _;
 use sqlx::any::AnyRow;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use time::OffsetDateTime;
 
@@ -19,7 +25,9 @@ pub struct NewUser {
     pub display_name: String,
     /// The Argon2id PHC string.
     pub password_hash: String,
-    /// Role names, for example `["admin"]`.
+    /// Role names, for example `["admin"]`; each must exist in `roles`. Recorded as assignments
+    /// granted at `created_at` by nobody in particular (setup or the console); the caller
+    /// audits the creation.
     pub roles: Vec<String>,
     /// When it was created.
     pub created_at: OffsetDateTime,
@@ -36,7 +44,7 @@ pub struct UserRow {
     pub display_name: String,
     /// The password hash as a PHC string.
     pub password_hash: String,
-    /// Role names.
+    /// Names of the roles assigned to it, sorted (from `role_assignments`).
     pub roles: Vec<String>,
     /// A disabled account cannot sign in.
     pub disabled: bool,
@@ -76,26 +84,17 @@ impl fmt::Debug for NewUser {
 macro_rules! select_users {
     ($tail:literal) => {
         concat!(
-            "SELECT id, username, display_name, password_hash, roles, disabled, created_at \
+            "SELECT id, username, display_name, password_hash, disabled, created_at \
              FROM users ",
             $tail
         )
     };
 }
 
-/// The roles as the JSON array stored in `users.roles`. Built by hand from `serde_json::Value`,
-/// whose `Display` cannot fail, so there is no error path for a list of strings.
-fn roles_json(roles: &[String]) -> String {
-    serde_json::Value::Array(
-        roles
-            .iter()
-            .cloned()
-            .map(serde_json::Value::String)
-            .collect(),
-    )
-    .to_string()
-}
+/// Why an assignment made through [`insert`] or [`set_roles`] exists.
+const ACCOUNT_ROLES_REASON: &str = "set with the account's role list";
 
+/// A user row without its roles (filled in from `role_assignments` by the caller).
 fn from_row(row: &AnyRow) -> Result<UserRow, StoreError> {
     let c = Cols::new(row, "users");
     let username = c.text("username")?;
@@ -104,28 +103,30 @@ fn from_row(row: &AnyRow) -> Result<UserRow, StoreError> {
         username: Username::parse(&username).map_err(|_| c.corrupt("username"))?,
         display_name: c.text("display_name")?,
         password_hash: c.text("password_hash")?,
-        roles: c.json("roles")?,
+        roles: Vec::new(),
         disabled: c.bool("disabled")?,
         created_at: c.time("created_at")?,
     })
 }
 
-/// Creates an account (enabled) and returns it as stored (`created_at` cut to milliseconds).
-/// Fails with [`StoreError::UsernameTaken`] when the name exists, detected from the database's
-/// unique-constraint error, so two concurrent sign-ups cannot both win.
+/// Creates an account (enabled) with its role assignments, atomically, and returns it as stored
+/// (`created_at` cut to milliseconds, roles sorted and deduplicated). Fails with
+/// [`StoreError::UsernameTaken`] when the name exists, detected from the database's
+/// unique-constraint error, so two concurrent sign-ups cannot both win; with
+/// [`StoreError::UnknownRole`] when a role does not exist.
 pub async fn insert(conn: &mut AnyConnection, user: &NewUser) -> Result<UserRow, StoreError> {
     let created_at = millis(user.created_at);
+    let mut tx = conn.begin().await?;
     sqlx::query(
-        "INSERT INTO users (id, username, display_name, password_hash, roles, disabled, created_at) \
-         VALUES ($1, $2, $3, $4, $5, FALSE, $6)",
+        "INSERT INTO users (id, username, display_name, password_hash, disabled, created_at) \
+         VALUES ($1, $2, $3, $4, FALSE, $5)",
     )
     .bind(user.id.to_string())
     .bind(user.username.as_str())
     .bind(user.display_name.as_str())
     .bind(user.password_hash.as_str())
-    .bind(roles_json(&user.roles))
     .bind(created_at)
-    .execute(&mut *conn)
+    .execute(&mut *tx)
     .await
     .map_err(|err| {
         if is_unique_violation(&err, "users_username_key", "users.username") {
@@ -134,12 +135,17 @@ pub async fn insert(conn: &mut AnyConnection, user: &NewUser) -> Result<UserRow,
             StoreError::Database(err)
         }
     })?;
+    let roles: BTreeSet<&str> = user.roles.iter().map(String::as_str).collect();
+    for role in &roles {
+        add_role(&mut tx, user.id, role, created_at).await?;
+    }
+    tx.commit().await?;
     Ok(UserRow {
         id: user.id,
         username: user.username.clone(),
         display_name: user.display_name.clone(),
         password_hash: user.password_hash.clone(),
-        roles: user.roles.clone(),
+        roles: roles.into_iter().map(str::to_owned).collect(),
         disabled: false,
         created_at: from_millis(created_at)
             .ok_or_else(|| StoreError::corrupt("users", "created_at"))?,
@@ -148,13 +154,35 @@ pub async fn insert(conn: &mut AnyConnection, user: &NewUser) -> Result<UserRow,
 
 /// The account with this id.
 pub async fn by_id(conn: &mut AnyConnection, id: UserId) -> Result<Option<UserRow>, StoreError> {
-    sqlx::query(select_users!("WHERE id = $1"))
+    let row = sqlx::query(select_users!("WHERE id = $1"))
         .bind(id.to_string())
         .fetch_optional(&mut *conn)
+        .await?;
+    with_roles(conn, row).await
+}
+
+async fn with_roles(
+    conn: &mut AnyConnection,
+    row: Option<AnyRow>,
+) -> Result<Option<UserRow>, StoreError> {
+    let Some(row) = row else { return Ok(None) };
+    let mut user = from_row(&row)?;
+    user.roles = role_names(conn, user.id).await?;
+    Ok(Some(user))
+}
+
+/// The names of the roles assigned to `user`, sorted.
+pub(crate) async fn role_names(
+    conn: &mut AnyConnection,
+    user: UserId,
+) -> Result<Vec<String>, StoreError> {
+    sqlx::query("SELECT role FROM role_assignments WHERE user_id = $1 ORDER BY role")
+        .bind(user.to_string())
+        .fetch_all(&mut *conn)
         .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()
+        .iter()
+        .map(|row| Cols::new(row, "role_assignments").text("role"))
+        .collect()
 }
 
 /// The account with this sign-in name.
@@ -162,23 +190,36 @@ pub async fn by_username(
     conn: &mut AnyConnection,
     username: &Username,
 ) -> Result<Option<UserRow>, StoreError> {
-    sqlx::query(select_users!("WHERE username = $1"))
+    let row = sqlx::query(select_users!("WHERE username = $1"))
         .bind(username.as_str())
         .fetch_optional(&mut *conn)
-        .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()
+        .await?;
+    with_roles(conn, row).await
 }
 
 /// Every account, by username.
 pub async fn list(conn: &mut AnyConnection) -> Result<Vec<UserRow>, StoreError> {
-    sqlx::query(select_users!("ORDER BY username"))
+    let mut users = sqlx::query(select_users!("ORDER BY username"))
         .fetch_all(&mut *conn)
         .await?
         .iter()
         .map(from_row)
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut roles: BTreeMap<UserId, Vec<String>> = BTreeMap::new();
+    for row in sqlx::query("SELECT user_id, role FROM role_assignments ORDER BY user_id, role")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let c = Cols::new(&row, "role_assignments");
+        roles
+            .entry(c.parse("user_id")?)
+            .or_default()
+            .push(c.text("role")?);
+    }
+    for user in &mut users {
+        user.roles = roles.remove(&user.id).unwrap_or_default();
+    }
+    Ok(users)
 }
 
 /// How many accounts exist (zero means setup has not happened).
@@ -204,18 +245,66 @@ pub async fn set_password_hash(
     found(done.rows_affected())
 }
 
-/// Replaces the role list. [`StoreError::NotFound`] for an unknown id.
+/// Replaces the role list in one transaction: assignments not in `roles` are removed, new ones
+/// are recorded as granted at `now` by nobody in particular. Assignments kept keep their
+/// history. Prefer [`roles::assign`](crate::roles::assign) and
+/// [`roles::unassign`](crate::roles::unassign), which record who and why.
+/// [`StoreError::NotFound`] for an unknown id, [`StoreError::UnknownRole`] for an unknown role.
 pub async fn set_roles(
     conn: &mut AnyConnection,
     id: UserId,
     roles: &[String],
+    now: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    let done = sqlx::query("UPDATE users SET roles = $2 WHERE id = $1")
+    let mut tx = conn.begin().await?;
+    let exists = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE id = $1")
         .bind(id.to_string())
-        .bind(roles_json(roles))
-        .execute(&mut *conn)
+        .fetch_one(&mut *tx)
         .await?;
-    found(done.rows_affected())
+    found(Cols::new(&exists, "users").u64("n")?)?;
+    let wanted: BTreeSet<&str> = roles.iter().map(String::as_str).collect();
+    let held = role_names(&mut tx, id).await?;
+    for role in held.iter().filter(|role| !wanted.contains(role.as_str())) {
+        sqlx::query("DELETE FROM role_assignments WHERE user_id = $1 AND role = $2")
+            .bind(id.to_string())
+            .bind(role.as_str())
+            .execute(&mut *tx)
+            .await?;
+    }
+    for role in wanted
+        .iter()
+        .filter(|role| !held.iter().any(|h| h == *role))
+    {
+        add_role(&mut tx, id, role, millis(now)).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn add_role(
+    conn: &mut AnyConnection,
+    user: UserId,
+    role: &str,
+    at_millis: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO role_assignments (user_id, role, granted_by, granted_at, reason) \
+         VALUES ($1, $2, NULL, $3, $4)",
+    )
+    .bind(user.to_string())
+    .bind(role)
+    .bind(at_millis)
+    .bind(ACCOUNT_ROLES_REASON)
+    .execute(&mut *conn)
+    .await
+    .map_err(|err| {
+        if is_foreign_key_violation(&err) {
+            StoreError::UnknownRole
+        } else {
+            StoreError::Database(err)
+        }
+    })?;
+    Ok(())
 }
 
 /// Disables or re-enables an account. [`StoreError::NotFound`] for an unknown id. Disabling does

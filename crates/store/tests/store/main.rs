@@ -6,6 +6,7 @@
 // not reach them; a failed unwrap is exactly how a test should fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod access;
 mod audit;
 mod common;
 mod connect;
@@ -13,6 +14,9 @@ mod fixture;
 mod keys;
 mod lockout;
 mod mfa;
+mod migration;
+mod reviews;
+mod roles;
 mod sessions;
 mod setup;
 mod users;

@@ -1,0 +1,147 @@
+//! Access control: a permission catalogue, roles that bundle permissions, separation of duties,
+//! just-in-time (JIT) grants, the effective permission set of a caller, and access-review
+//! campaigns.
+//!
+//! Everything here is a pure function of its inputs: the current role definitions, the caller's
+//! assignments and grants, and `now`. Persistence lives in `schild-store` (`roles`, `access`,
+//! `usage`, `reviews`), the HTTP and CLI surfaces on top of that. Every state change returns the
+//! [`AuditEvent`](crate::audit::AuditEvent)s to append in the same transaction as the change.
+//!
+//! The model follows NIST RBAC (INCITS 359): permissions are assigned to roles, roles to users,
+//! and static separation-of-duty constraints forbid some role pairs on one user.
+
+pub mod assignment;
+pub mod effective;
+pub mod jit;
+pub mod permission;
+pub mod review;
+pub mod role;
+pub mod sod;
+
+pub use assignment::{AssignmentError, NewAssignment, RoleAssignment};
+pub use effective::{PermissionSet, resolve};
+pub use jit::{
+    JitContext, JitError, JitGrant, JitPolicy, JitRequest, JitState, JitStatus, JitTarget,
+    NewJitRequest,
+};
+pub use permission::{Permission, UnknownPermission};
+pub use review::{ReviewCampaign, ReviewError, ReviewItem, Verdict};
+pub use role::{RoleCatalog, RoleDefinition, RoleDraft, RoleError, RoleName, RoleNameError};
+pub use sod::{SodPolicy, SodViolation};
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use uuid::Uuid;
+
+macro_rules! rbac_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            /// A fresh, time-ordered identifier (UUIDv7), so rows sort by creation.
+            pub fn new_v7(at: time::OffsetDateTime, rng: &mut impl rand::CryptoRng) -> Self {
+                let millis = u64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
+                let mut random = [0u8; 10];
+                rng.fill_bytes(&mut random);
+                Self(uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid())
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s).map(Self)
+            }
+        }
+    };
+}
+
+rbac_id!(
+    /// One just-in-time access request (and, once approved, its grant).
+    JitRequestId
+);
+rbac_id!(
+    /// One access-review campaign.
+    CampaignId
+);
+rbac_id!(
+    /// One item of a review campaign: a single role assignment under review.
+    ReviewItemId
+);
+
+/// Why a [`Reason`] was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReasonError {
+    /// Empty or only whitespace: every grant, denial, revocation and review decision says why.
+    #[error("a reason is required")]
+    Empty,
+    /// Longer than [`Reason::MAX_CHARS`] characters.
+    #[error("a reason has at most {max} characters", max = Reason::MAX_CHARS)]
+    TooLong,
+}
+
+/// A human justification for an access decision: 1 to 500 characters after trimming, kept
+/// verbatim in the audit trail and review reports.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Reason(String);
+
+impl Reason {
+    /// The longest accepted reason, in characters (Unicode scalar values).
+    pub const MAX_CHARS: usize = 500;
+
+    /// Trims and checks a reason.
+    pub fn parse(raw: &str) -> Result<Self, ReasonError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err(ReasonError::Empty);
+        }
+        if raw.chars().count() > Self::MAX_CHARS {
+            return Err(ReasonError::TooLong);
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Reason {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        Reason::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_are_trimmed_and_bounded() {
+        assert_eq!(Reason::parse("  on call  ").unwrap().as_str(), "on call");
+        assert_eq!(Reason::parse(" \n "), Err(ReasonError::Empty));
+        assert!(Reason::parse(&"é".repeat(500)).is_ok());
+        assert_eq!(Reason::parse(&"é".repeat(501)), Err(ReasonError::TooLong));
+        assert!(serde_json::from_str::<Reason>("\"\"").is_err());
+    }
+}
