@@ -21,3 +21,8 @@ check:
 ## Criterion benchmarks (results: BENCHMARKS.md).
 bench:
 	cargo bench --locked -p schild-core
+
+## Load run against a release build of the backend: login and refresh under wrk (figures: BENCHMARKS.md).
+.PHONY: load
+load:
+	scripts/load
