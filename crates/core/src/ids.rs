@@ -2,40 +2,43 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::str::FromStr;
-use uuid::Uuid;
 
+/// Declares a UUID newtype with time-ordered construction, `Display` and `FromStr`; shared by
+/// every identifier in this crate.
 macro_rules! uuid_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize,
+        )]
         #[serde(transparent)]
-        pub struct $name(pub Uuid);
+        pub struct $name(pub ::uuid::Uuid);
 
         impl $name {
             /// A fresh, time-ordered identifier (UUIDv7), so rows sort by creation.
-            pub fn new_v7(at: time::OffsetDateTime, rng: &mut impl rand::CryptoRng) -> Self {
+            pub fn new_v7(at: ::time::OffsetDateTime, rng: &mut impl ::rand::CryptoRng) -> Self {
                 let millis = u64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
                 let mut random = [0u8; 10];
                 rng.fill_bytes(&mut random);
-                Self(uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid())
+                Self(::uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid())
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 self.0.fmt(f)
             }
         }
 
-        impl FromStr for $name {
-            type Err = uuid::Error;
+        impl ::std::str::FromStr for $name {
+            type Err = ::uuid::Error;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Uuid::parse_str(s).map(Self)
+                ::uuid::Uuid::parse_str(s).map(Self)
             }
         }
     };
 }
+pub(crate) use uuid_id;
 
 uuid_id!(
     /// An account on the backend.

@@ -31,50 +31,18 @@ pub use sod::{SodPolicy, SodViolation};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::str::FromStr;
-use uuid::Uuid;
 
-macro_rules! rbac_id {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(transparent)]
-        pub struct $name(pub Uuid);
+use crate::ids::uuid_id;
 
-        impl $name {
-            /// A fresh, time-ordered identifier (UUIDv7), so rows sort by creation.
-            pub fn new_v7(at: time::OffsetDateTime, rng: &mut impl rand::CryptoRng) -> Self {
-                let millis = u64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
-                let mut random = [0u8; 10];
-                rng.fill_bytes(&mut random);
-                Self(uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid())
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                self.0.fmt(f)
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = uuid::Error;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Uuid::parse_str(s).map(Self)
-            }
-        }
-    };
-}
-
-rbac_id!(
+uuid_id!(
     /// One just-in-time access request (and, once approved, its grant).
     JitRequestId
 );
-rbac_id!(
+uuid_id!(
     /// One access-review campaign.
     CampaignId
 );
-rbac_id!(
+uuid_id!(
     /// One item of a review campaign: a single role assignment under review.
     ReviewItemId
 );
