@@ -64,6 +64,24 @@ fn role_from_row(row: &AnyRow) -> Result<RoleDefinition, StoreError> {
     RoleDefinition::custom(draft).map_err(|_| c.corrupt("definition"))
 }
 
+/// Binds a role's columns as `$1`…`$8` in the order both INSERTs name them: name, description,
+/// permissions, builtin, max_jit_ms, approvals_required, sensitive, and `now` for the timestamps.
+fn bind_role<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    role: &'q RoleDefinition,
+    now: OffsetDateTime,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    query
+        .bind(role.name().as_str())
+        .bind(role.description())
+        .bind(permissions_json(role.permissions()))
+        .bind(role.is_builtin())
+        .bind(role.max_jit_duration().map(duration_ms))
+        .bind(i64::from(role.approvals_required()))
+        .bind(role.is_sensitive())
+        .bind(millis(now))
+}
+
 async fn upsert(
     conn: &mut AnyConnection,
     role: &RoleDefinition,
@@ -71,8 +89,9 @@ async fn upsert(
 ) -> Result<(), StoreError> {
     // The WHERE keeps `updated_at` still when nothing changed, so seeding at every start is a
     // no-op on an up-to-date database.
-    sqlx::query(
-        "INSERT INTO roles (name, description, permissions, builtin, max_jit_ms, \
+    bind_role(
+        sqlx::query(
+            "INSERT INTO roles (name, description, permissions, builtin, max_jit_ms, \
          approvals_required, sensitive, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
          ON CONFLICT (name) DO UPDATE SET description = excluded.description, \
@@ -84,15 +103,10 @@ async fn upsert(
          OR COALESCE(roles.max_jit_ms, -1) <> COALESCE(excluded.max_jit_ms, -1) \
          OR roles.approvals_required <> excluded.approvals_required \
          OR roles.sensitive <> excluded.sensitive",
+        ),
+        role,
+        now,
     )
-    .bind(role.name().as_str())
-    .bind(role.description())
-    .bind(permissions_json(role.permissions()))
-    .bind(role.is_builtin())
-    .bind(role.max_jit_duration().map(duration_ms))
-    .bind(i64::from(role.approvals_required()))
-    .bind(role.is_sensitive())
-    .bind(millis(now))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -141,19 +155,15 @@ pub async fn insert(
     role: &RoleDefinition,
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO roles (name, description, permissions, builtin, max_jit_ms, \
-         approvals_required, sensitive, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+    bind_role(
+        sqlx::query(
+            "INSERT INTO roles (name, description, permissions, builtin, max_jit_ms, \
+             approvals_required, sensitive, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        ),
+        role,
+        now,
     )
-    .bind(role.name().as_str())
-    .bind(role.description())
-    .bind(permissions_json(role.permissions()))
-    .bind(role.is_builtin())
-    .bind(role.max_jit_duration().map(duration_ms))
-    .bind(i64::from(role.approvals_required()))
-    .bind(role.is_sensitive())
-    .bind(millis(now))
     .execute(&mut *conn)
     .await
     .map_err(|err| {
