@@ -77,6 +77,7 @@ pub async fn open_state(database: &DatabaseArgs) -> anyhow::Result<AppState> {
         Identity::default(),
         PasswordPolicy::default(),
         LockoutPolicy::default(),
+        schild_server::access::AccessPolicy::default(),
     )
     .await
     .context("cannot load the token-signing keys")?;

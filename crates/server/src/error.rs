@@ -44,9 +44,13 @@ pub enum ApiError {
     /// An already-used refresh token was presented; the whole session was revoked.
     #[error("refresh token reused")]
     RefreshReused,
-    /// The caller lacks the role this route needs.
-    #[error("forbidden")]
-    Forbidden,
+    /// The caller lacks the permission this route needs.
+    #[error("missing permission {0}")]
+    MissingPermission(schild_core::rbac::Permission),
+    /// An access-control rule refused the change (separation of duties, self-approval, a grant
+    /// too long, a decision already taken…); nothing changed. See [`Refusal`].
+    #[error("refused: {}", .0.code)]
+    Refused(Refusal),
     /// No such resource.
     #[error("not found")]
     NotFound,
@@ -125,7 +129,8 @@ impl ApiError {
             | Self::RefreshInvalid
             | Self::RefreshReused
             | Self::SetupTokenInvalid => StatusCode::UNAUTHORIZED,
-            Self::IpBlocked { .. } | Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::IpBlocked { .. } | Self::MissingPermission(_) => StatusCode::FORBIDDEN,
+            Self::Refused(refusal) => refusal.status,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::MalformedJson => StatusCode::BAD_REQUEST,
@@ -155,7 +160,8 @@ impl ApiError {
             Self::SessionEnded => "session_ended",
             Self::RefreshInvalid => "refresh_invalid",
             Self::RefreshReused => "refresh_reused",
-            Self::Forbidden => "forbidden",
+            Self::MissingPermission(_) => "forbidden",
+            Self::Refused(refusal) => refusal.code,
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::MalformedJson => "malformed_json",
@@ -210,10 +216,11 @@ impl ApiError {
                 "This refresh token was already used, so the session was ended for safety.",
                 "Sign in again. If you did not use this token twice, someone else may have it: tell your security team.",
             ),
-            Self::Forbidden => (
+            Self::MissingPermission(_) => (
                 "You do not have permission for this.",
-                "Ask an administrator for the role this needs.",
+                "Ask an administrator for a role with the permission named in the detail, or request it just in time.",
             ),
+            Self::Refused(refusal) => (refusal.title, refusal.recommendation),
             Self::NotFound => ("Not found.", "Check the address and the identifier."),
             Self::MethodNotAllowed => (
                 "This method is not allowed here.",
@@ -266,6 +273,22 @@ impl ApiError {
     }
 }
 
+/// A refusal by an access-control rule: its own status, stable code and texts, and a detail
+/// naming what conflicted. Built by the conversions in [`crate::access::errors`].
+#[derive(Debug)]
+pub struct Refusal {
+    /// 403 for who-may-not (self-approval, self-review), 409 for state conflicts.
+    pub status: StatusCode,
+    /// Stable machine code.
+    pub code: &'static str,
+    /// One-line human summary.
+    pub title: &'static str,
+    /// What to do next.
+    pub recommendation: &'static str,
+    /// This occurrence, in the rule's own words (never secrets: role and permission names).
+    pub detail: String,
+}
+
 /// The RFC 9457 problem document every error is answered with.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
@@ -298,6 +321,11 @@ impl IntoResponse for ApiError {
         let (detail, suggestions) = match &self {
             Self::InvalidBody { detail } => (Some(detail.clone()), Vec::new()),
             Self::Validation { field, reason } => (Some(format!("{field}: {reason}")), Vec::new()),
+            Self::MissingPermission(permission) => (
+                Some(format!("this needs the permission {permission}")),
+                Vec::new(),
+            ),
+            Self::Refused(refusal) => (Some(refusal.detail.clone()), Vec::new()),
             Self::WeakPassword {
                 reason,
                 suggestions,
@@ -337,6 +365,19 @@ impl From<schild_store::StoreError> for ApiError {
         match error {
             schild_store::StoreError::UsernameTaken => Self::UsernameTaken,
             schild_store::StoreError::NotFound => Self::NotFound,
+            schild_store::StoreError::RoleNameTaken => {
+                crate::access::errors::role_name_taken("a role with this name already exists")
+            }
+            schild_store::StoreError::RoleInUse => {
+                crate::access::errors::role_in_use("the role is still assigned")
+            }
+            schild_store::StoreError::AlreadyAssigned => {
+                crate::access::errors::already_assigned("the account already holds this role")
+            }
+            schild_store::StoreError::UnknownRole => Self::Validation {
+                field: "role",
+                reason: "no such role".into(),
+            },
             other => Self::internal(other),
         }
     }

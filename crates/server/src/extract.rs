@@ -1,4 +1,5 @@
-//! Request extractors: strict JSON bodies, the client address, and the signed-in caller.
+//! Request extractors: strict JSON bodies, the client address, the signed-in caller and the
+//! permission a route needs.
 
 use crate::auth::Origin;
 use crate::error::ApiError;
@@ -7,9 +8,11 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::header::{AUTHORIZATION, USER_AGENT};
 use axum::http::request::Parts;
-use schild_core::ids::{SessionId, UserId, roles};
+use schild_core::ids::{SessionId, UserId};
+use schild_core::rbac::{Need, PermissionSet};
 use schild_core::token::{AccessClaims, TokenError};
 use serde::de::DeserializeOwned;
+use std::marker::PhantomData;
 use std::net::{IpAddr, SocketAddr};
 
 /// A JSON body whose every failure becomes a problem+json answer: wrong content type (415),
@@ -172,11 +175,6 @@ impl Caller {
     pub fn session(&self) -> SessionId {
         self.claims.sid
     }
-
-    /// Whether the caller holds a role.
-    pub fn has_role(&self, role: &str) -> bool {
-        self.claims.roles.iter().any(|r| r == role)
-    }
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -208,11 +206,33 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// A caller holding the `admin` role.
+/// A signed-in caller holding the permission `N` (one of [`need`](schild_core::rbac::need)).
+///
+/// Naming it in a handler's signature *is* the route's permission declaration; the route's
+/// OpenAPI entry names the same permission as its bearer scope, and a test probes every route
+/// to check that the two agree and that no route goes without.
 #[derive(Debug, Clone)]
-pub struct Admin(pub Caller);
+pub struct Authorized<N: Need> {
+    /// The caller.
+    pub caller: Caller,
+    /// Everything the caller may do at this moment (for handlers that check more).
+    pub permissions: PermissionSet,
+    need: PhantomData<N>,
+}
 
-impl FromRequestParts<AppState> for Admin {
+impl<N: Need> Authorized<N> {
+    /// The signed-in account.
+    pub fn user(&self) -> UserId {
+        self.caller.user()
+    }
+
+    /// The session the token belongs to.
+    pub fn session(&self) -> SessionId {
+        self.caller.session()
+    }
+}
+
+impl<N: Need> FromRequestParts<AppState> for Authorized<N> {
     type Rejection = ApiError;
 
     async fn from_request_parts(
@@ -220,11 +240,23 @@ impl FromRequestParts<AppState> for Admin {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let caller = Caller::from_request_parts(parts, state).await?;
-        if caller.has_role(roles::ADMIN) {
-            Ok(Self(caller))
-        } else {
-            Err(ApiError::Forbidden)
+        let now = state.now();
+        let permissions = state
+            .authz()
+            .permissions_of(state.store(), caller.user(), now)
+            .await?;
+        if !permissions.has(N::PERMISSION) {
+            return Err(ApiError::MissingPermission(N::PERMISSION));
         }
+        state
+            .authz()
+            .note_use(state.store(), caller.user(), N::PERMISSION, now)
+            .await;
+        Ok(Self {
+            caller,
+            permissions,
+            need: PhantomData,
+        })
     }
 }
 

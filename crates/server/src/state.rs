@@ -1,5 +1,6 @@
 //! Shared state of a running backend: the store, the clock, the signing keys and the policies.
 
+use crate::access::{AccessPolicy, Authorizer};
 use crate::auth::signing_keys;
 use crate::error::{ApiError, ApiResult};
 use schild_core::clock::Clock;
@@ -44,6 +45,7 @@ struct Inner {
     identity: Identity,
     passwords: Arc<PasswordPolicy>,
     lockout: LockoutPolicy,
+    authz: Authorizer,
     /// Bounds concurrent Argon2 work to the number of cores, so a login flood queues instead of
     /// starving every other request of CPU and memory (19 MiB a hash).
     hashing: Semaphore,
@@ -63,6 +65,7 @@ impl AppState {
         identity: Identity,
         passwords: PasswordPolicy,
         lockout: LockoutPolicy,
+        access: AccessPolicy,
     ) -> ApiResult<Self> {
         let keys = signing_keys::load_or_create(&store, clock.now(), &identity).await?;
         // Build the dummy hash now, so the first unknown-user sign-in costs no more than later ones.
@@ -83,6 +86,7 @@ impl AppState {
                 passwords,
                 last_reload: Mutex::new(None),
                 lockout,
+                authz: Authorizer::new(access),
                 hashing: Semaphore::new(cores),
             }),
         })
@@ -111,6 +115,11 @@ impl AppState {
     /// The lockout and blocking policy in force.
     pub fn lockout(&self) -> &LockoutPolicy {
         &self.inner.lockout
+    }
+
+    /// Access control: permissions of callers, the role catalogue, JIT and review rules.
+    pub fn authz(&self) -> &Authorizer {
+        &self.inner.authz
     }
 
     /// The signing keys.

@@ -172,10 +172,7 @@ async fn with_roles(
 }
 
 /// The names of the roles assigned to `user`, sorted.
-pub(crate) async fn role_names(
-    conn: &mut AnyConnection,
-    user: UserId,
-) -> Result<Vec<String>, StoreError> {
+pub async fn role_names(conn: &mut AnyConnection, user: UserId) -> Result<Vec<String>, StoreError> {
     sqlx::query("SELECT role FROM role_assignments WHERE user_id = $1 ORDER BY role")
         .bind(user.to_string())
         .fetch_all(&mut *conn)

@@ -24,7 +24,7 @@ pub use jit::{
     JitContext, JitError, JitGrant, JitPolicy, JitRequest, JitState, JitStatus, JitTarget,
     NewJitRequest,
 };
-pub use permission::{Permission, UnknownPermission};
+pub use permission::{Need, Permission, UnknownPermission, need};
 pub use review::{ReviewCampaign, ReviewError, ReviewItem, Verdict};
 pub use role::{RoleCatalog, RoleDefinition, RoleDraft, RoleError, RoleName, RoleNameError};
 pub use sod::{SodPolicy, SodViolation};

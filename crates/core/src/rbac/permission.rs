@@ -61,7 +61,27 @@ macro_rules! catalogue {
                 }
             }
         }
+
+        /// One zero-sized type per permission, so that a route can name the permission it needs
+        /// in its signature (`Authorized<need::UserRead>` in `schild-server`).
+        pub mod need {
+            $(
+                #[doc = concat!("Needs `", $name, "`: ", $description)]
+                #[derive(Debug, Clone, Copy)]
+                pub struct $variant;
+
+                impl super::Need for $variant {
+                    const PERMISSION: super::Permission = super::Permission::$variant;
+                }
+            )+
+        }
     };
+}
+
+/// A type standing for one permission: see the [`need`] module.
+pub trait Need: Send + Sync + 'static {
+    /// The permission it stands for.
+    const PERMISSION: Permission;
 }
 
 catalogue! {

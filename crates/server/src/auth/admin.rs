@@ -6,6 +6,7 @@ use crate::state::AppState;
 use schild_core::audit::{AuditEvent, BlockReason, Unlock};
 use schild_core::ids::{SessionId, UserId, Username};
 use schild_core::password::PasswordError;
+use schild_core::rbac::RoleName;
 use schild_store::sessions::RevokeReason;
 use schild_store::users::{NewUser, UserRow};
 use schild_store::{AnyConnection, audit, lockout, sessions, users};
@@ -56,29 +57,7 @@ impl NewAccount {
                 reason: format!("must be 1 to {DISPLAY_NAME_MAX} characters"),
             });
         }
-        let known_roles = [
-            schild_core::ids::roles::ADMIN,
-            schild_core::ids::roles::USER,
-        ];
-        if let Some(unknown) = self
-            .roles
-            .iter()
-            .find(|role| !known_roles.contains(&role.as_str()))
-        {
-            return Err(ApiError::Validation {
-                field: "roles",
-                reason: format!(
-                    "unknown role {:?}",
-                    unknown.chars().take(64).collect::<String>()
-                ),
-            });
-        }
-        let mut roles = self.roles;
-        roles.sort();
-        roles.dedup();
-        if roles.is_empty() {
-            roles.push(schild_core::ids::roles::USER.to_owned());
-        }
+        let roles = checked_roles(state, self.roles).await?;
         state
             .passwords()
             .check_strength(&self.password, &[username.as_str(), &display_name])
@@ -95,6 +74,33 @@ impl NewAccount {
             roles,
         })
     }
+}
+
+/// Parses and checks initial roles against the current catalogue and the separation-of-duty
+/// rules; `user` when none are given.
+async fn checked_roles(state: &AppState, raw: Vec<String>) -> ApiResult<Vec<String>> {
+    let catalog = state.authz().catalog(state.store()).await?;
+    let mut roles: Vec<RoleName> = Vec::with_capacity(raw.len());
+    for name in &raw {
+        let role = catalog
+            .require(name)
+            .map_err(|error| ApiError::Validation {
+                field: "roles",
+                reason: error.to_string(),
+            })?
+            .name()
+            .clone();
+        if !roles.contains(&role) {
+            state.authz().policy().sod.check_addition(&roles, &role)?;
+            roles.push(role);
+        }
+    }
+    if roles.is_empty() {
+        return Ok(vec![schild_core::ids::roles::USER.to_owned()]);
+    }
+    let mut names: Vec<String> = roles.iter().map(|role| role.as_str().to_owned()).collect();
+    names.sort();
+    Ok(names)
 }
 
 fn password_error(error: PasswordError) -> ApiError {

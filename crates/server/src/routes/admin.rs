@@ -6,12 +6,13 @@ use super::dto::{
 use crate::auth::admin::{self, NewAccount};
 use crate::auth::{Origin, signing_keys};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{Admin, ApiJson, ApiPath, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Authorized};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use schild_core::ids::{SessionId, UserId};
+use schild_core::rbac::need;
 use schild_store::{audit, lockout, sessions, users};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -45,11 +46,11 @@ pub struct AdminUserView {
 }
 
 /// Every account, with lock state.
-#[utoipa::path(get, path = "/admin/users", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(get, path = "/admin/users", tag = "admin", security(("bearer" = ["user:read"])),
     responses((status = 200, body = Vec<AdminUserView>), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn list_users(
     State(state): State<AppState>,
-    _admin: Admin,
+    _: Authorized<need::UserRead>,
 ) -> ApiResult<Json<Vec<AdminUserView>>> {
     let now = state.now();
     let mut conn = state.store().acquire().await?;
@@ -85,13 +86,13 @@ pub struct CreateUserRequest {
 }
 
 /// Creates an account.
-#[utoipa::path(post, path = "/admin/users", tag = "admin", security(("bearer" = [])), request_body = CreateUserRequest,
+#[utoipa::path(post, path = "/admin/users", tag = "admin", security(("bearer" = ["user:create"])), request_body = CreateUserRequest,
     responses((status = 201, body = UserView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 409, description = "Username taken", body = Problem), (status = 422, body = Problem)))]
 async fn create_user(
     State(state): State<AppState>,
     origin: Origin,
-    Admin(caller): Admin,
+    caller: Authorized<need::UserCreate>,
     ApiJson(body): ApiJson<CreateUserRequest>,
 ) -> ApiResult<(StatusCode, Json<UserView>)> {
     bounded("username", &body.username, USERNAME_FIELD_MAX)?;
@@ -127,13 +128,13 @@ pub struct SessionFilter {
 }
 
 /// An account's sessions.
-#[utoipa::path(get, path = "/admin/users/{id}/sessions", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(get, path = "/admin/users/{id}/sessions", tag = "admin", security(("bearer" = ["session:read"])),
     params(("id" = Uuid, Path, description = "Account id"), SessionFilter),
     responses((status = 200, body = Vec<SessionView>), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem)))]
 async fn user_sessions(
     State(state): State<AppState>,
-    _admin: Admin,
+    _: Authorized<need::SessionRead>,
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(filter): ApiQuery<SessionFilter>,
 ) -> ApiResult<Json<Vec<SessionView>>> {
@@ -154,14 +155,14 @@ pub struct UnlockResponse {
 }
 
 /// Lifts an account's lock and clears its failure count.
-#[utoipa::path(post, path = "/admin/users/{id}/unlock", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(post, path = "/admin/users/{id}/unlock", tag = "admin", security(("bearer" = ["user:unlock"])),
     params(("id" = Uuid, Path, description = "Account id")),
     responses((status = 200, body = UnlockResponse), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem)))]
 async fn unlock_user(
     State(state): State<AppState>,
     origin: Origin,
-    Admin(caller): Admin,
+    caller: Authorized<need::UserUnlock>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<UnlockResponse>> {
     let was_locked = admin::unlock(&state, UserId(id), &origin.acting(caller.user())).await?;
@@ -169,14 +170,14 @@ async fn unlock_user(
 }
 
 /// Ends a session at once (its access tokens stop working on their next request).
-#[utoipa::path(delete, path = "/admin/sessions/{id}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/admin/sessions/{id}", tag = "admin", security(("bearer" = ["session:revoke"])),
     params(("id" = Uuid, Path, description = "Session id")),
     responses((status = 204, description = "Session ended"), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem)))]
 async fn force_logout(
     State(state): State<AppState>,
     origin: Origin,
-    Admin(caller): Admin,
+    caller: Authorized<need::SessionRevoke>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<StatusCode> {
     admin::force_logout(&state, SessionId(id), &origin.acting(caller.user())).await?;
@@ -200,11 +201,11 @@ pub struct IpBlockView {
 }
 
 /// Addresses blocked right now.
-#[utoipa::path(get, path = "/admin/ip-blocks", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(get, path = "/admin/ip-blocks", tag = "admin", security(("bearer" = ["ipblock:read"])),
     responses((status = 200, body = Vec<IpBlockView>), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn list_ip_blocks(
     State(state): State<AppState>,
-    _admin: Admin,
+    _: Authorized<need::IpblockRead>,
 ) -> ApiResult<Json<Vec<IpBlockView>>> {
     let mut conn = state.store().acquire().await?;
     let blocks = lockout::list_blocks(&mut conn, state.now()).await?;
@@ -235,13 +236,13 @@ pub struct BlockIpRequest {
 }
 
 /// Blocks an address from signing in.
-#[utoipa::path(post, path = "/admin/ip-blocks", tag = "admin", security(("bearer" = [])), request_body = BlockIpRequest,
+#[utoipa::path(post, path = "/admin/ip-blocks", tag = "admin", security(("bearer" = ["ipblock:manage"])), request_body = BlockIpRequest,
     responses((status = 201, body = IpBlockView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 422, body = Problem)))]
 async fn block_ip(
     State(state): State<AppState>,
     origin: Origin,
-    Admin(caller): Admin,
+    caller: Authorized<need::IpblockManage>,
     ApiJson(body): ApiJson<BlockIpRequest>,
 ) -> ApiResult<(StatusCode, Json<IpBlockView>)> {
     bounded("ip", &body.ip, 64)?;
@@ -270,14 +271,14 @@ async fn block_ip(
 }
 
 /// Lifts a block.
-#[utoipa::path(delete, path = "/admin/ip-blocks/{ip}", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/admin/ip-blocks/{ip}", tag = "admin", security(("bearer" = ["ipblock:manage"])),
     params(("ip" = String, Path, description = "The blocked address")),
     responses((status = 204, description = "Block lifted"), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, description = "No block for this address", body = Problem), (status = 422, body = Problem)))]
 async fn unblock_ip(
     State(state): State<AppState>,
     origin: Origin,
-    Admin(caller): Admin,
+    caller: Authorized<need::IpblockManage>,
     ApiPath(ip): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     let ip: IpAddr = ip.parse().map_err(|_| ApiError::Validation {
@@ -317,12 +318,12 @@ pub struct AuditEntry {
 }
 
 /// The audit trail, newest first.
-#[utoipa::path(get, path = "/admin/audit", tag = "admin", security(("bearer" = [])), params(AuditFilter),
+#[utoipa::path(get, path = "/admin/audit", tag = "admin", security(("bearer" = ["audit:read"])), params(AuditFilter),
     responses((status = 200, body = Vec<AuditEntry>), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 422, body = Problem)))]
 async fn audit_events(
     State(state): State<AppState>,
-    _admin: Admin,
+    _: Authorized<need::AuditRead>,
     ApiQuery(filter): ApiQuery<AuditFilter>,
 ) -> ApiResult<Json<Vec<AuditEntry>>> {
     let limit = filter.limit.unwrap_or(100);
@@ -365,12 +366,12 @@ pub struct RotatedKey {
 }
 
 /// Starts signing tokens with a new key; the old key keeps verifying until its tokens expire.
-#[utoipa::path(post, path = "/admin/signing-keys/rotate", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(post, path = "/admin/signing-keys/rotate", tag = "admin", security(("bearer" = ["signingkey:rotate"])),
     responses((status = 200, body = RotatedKey), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn rotate_signing_key(
     State(state): State<AppState>,
     origin: Origin,
-    Admin(caller): Admin,
+    caller: Authorized<need::SigningkeyRotate>,
 ) -> ApiResult<Json<RotatedKey>> {
     let kid = signing_keys::rotate(&state, &origin.acting(caller.user())).await?;
     Ok(Json(RotatedKey { kid }))

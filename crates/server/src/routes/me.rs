@@ -5,12 +5,13 @@ use super::dto::{
 };
 use crate::auth::{Origin, totp};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{ApiJson, Authorized};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use base64::Engine;
+use schild_core::rbac::{PermissionSet, need};
 use schild_store::{mfa, sessions, users};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -45,12 +46,19 @@ pub struct Profile {
     backup_codes_left: usize,
     /// The session of this access token.
     session_id: Uuid,
+    /// What the account may do right now: its roles' permissions plus active just-in-time
+    /// grants, as `resource:action` names.
+    #[schema(value_type = Vec<String>)]
+    permissions: PermissionSet,
 }
 
 /// The signed-in account's profile and factor status.
-#[utoipa::path(get, path = "/me", tag = "me", security(("bearer" = [])),
-    responses((status = 200, body = Profile), (status = 401, body = Problem)))]
-async fn profile(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Profile>> {
+#[utoipa::path(get, path = "/me", tag = "me", security(("bearer" = ["profile:read"])),
+    responses((status = 200, body = Profile), (status = 401, body = Problem), (status = 403, body = Problem)))]
+async fn profile(
+    State(state): State<AppState>,
+    caller: Authorized<need::ProfileRead>,
+) -> ApiResult<Json<Profile>> {
     let mut conn = state.store().acquire().await?;
     let user = users::by_id(&mut conn, caller.user())
         .await?
@@ -67,15 +75,16 @@ async fn profile(State(state): State<AppState>, caller: Caller) -> ApiResult<Jso
         totp_enabled,
         backup_codes_left,
         session_id: caller.session().0,
+        permissions: caller.permissions,
     }))
 }
 
 /// The signed-in account's active sessions.
-#[utoipa::path(get, path = "/me/sessions", tag = "me", security(("bearer" = [])),
-    responses((status = 200, body = Vec<SessionView>), (status = 401, body = Problem)))]
+#[utoipa::path(get, path = "/me/sessions", tag = "me", security(("bearer" = ["profile:read"])),
+    responses((status = 200, body = Vec<SessionView>), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn my_sessions(
     State(state): State<AppState>,
-    caller: Caller,
+    caller: Authorized<need::ProfileRead>,
 ) -> ApiResult<Json<Vec<SessionView>>> {
     let mut conn = state.store().acquire().await?;
     let rows = sessions::list_for_user(&mut conn, caller.user(), false, state.now()).await?;
@@ -96,14 +105,14 @@ pub struct TotpEnrollment {
 }
 
 /// Starts TOTP enrollment (the password is asked again); confirm with a code to activate it.
-#[utoipa::path(post, path = "/me/totp/enroll", tag = "me", security(("bearer" = [])),
+#[utoipa::path(post, path = "/me/totp/enroll", tag = "me", security(("bearer" = ["profile:manage"])),
     request_body = PasswordConfirmation,
-    responses((status = 200, body = TotpEnrollment), (status = 401, body = Problem),
+    responses((status = 200, body = TotpEnrollment), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 409, description = "TOTP is already active", body = Problem), (status = 422, body = Problem)))]
 async fn totp_enroll(
     State(state): State<AppState>,
     origin: Origin,
-    caller: Caller,
+    caller: Authorized<need::ProfileManage>,
     ApiJson(body): ApiJson<PasswordConfirmation>,
 ) -> ApiResult<Json<TotpEnrollment>> {
     bounded_bytes(
@@ -130,13 +139,13 @@ pub struct TotpCode {
 }
 
 /// Activates TOTP with one valid code; returns the first backup codes, shown once.
-#[utoipa::path(post, path = "/me/totp/confirm", tag = "me", security(("bearer" = [])), request_body = TotpCode,
-    responses((status = 200, body = BackupCodeSet), (status = 401, body = Problem), (status = 409, body = Problem),
+#[utoipa::path(post, path = "/me/totp/confirm", tag = "me", security(("bearer" = ["profile:manage"])), request_body = TotpCode,
+    responses((status = 200, body = BackupCodeSet), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem),
         (status = 422, body = Problem)))]
 async fn totp_confirm(
     State(state): State<AppState>,
     origin: Origin,
-    caller: Caller,
+    caller: Authorized<need::ProfileManage>,
     ApiJson(body): ApiJson<TotpCode>,
 ) -> ApiResult<Json<BackupCodeSet>> {
     bounded("code", &body.code, CODE_FIELD_MAX)?;
@@ -157,13 +166,13 @@ pub struct TotpDisableRequest {
 }
 
 /// Switches TOTP off and voids the backup codes.
-#[utoipa::path(post, path = "/me/totp/disable", tag = "me", security(("bearer" = [])), request_body = TotpDisableRequest,
-    responses((status = 204, description = "TOTP disabled"), (status = 401, body = Problem), (status = 409, body = Problem),
+#[utoipa::path(post, path = "/me/totp/disable", tag = "me", security(("bearer" = ["profile:manage"])), request_body = TotpDisableRequest,
+    responses((status = 204, description = "TOTP disabled"), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem),
         (status = 422, body = Problem)))]
 async fn totp_disable(
     State(state): State<AppState>,
     origin: Origin,
-    caller: Caller,
+    caller: Authorized<need::ProfileManage>,
     ApiJson(body): ApiJson<TotpDisableRequest>,
 ) -> ApiResult<StatusCode> {
     bounded_bytes(
@@ -187,14 +196,14 @@ pub struct PasswordConfirmation {
 }
 
 /// Replaces the backup codes with a fresh set, shown once.
-#[utoipa::path(post, path = "/me/backup-codes/regenerate", tag = "me", security(("bearer" = [])),
+#[utoipa::path(post, path = "/me/backup-codes/regenerate", tag = "me", security(("bearer" = ["profile:manage"])),
     request_body = PasswordConfirmation,
-    responses((status = 200, body = BackupCodeSet), (status = 401, body = Problem), (status = 409, body = Problem),
+    responses((status = 200, body = BackupCodeSet), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem),
         (status = 422, body = Problem)))]
 async fn backup_codes_regenerate(
     State(state): State<AppState>,
     origin: Origin,
-    caller: Caller,
+    caller: Authorized<need::ProfileManage>,
     ApiJson(body): ApiJson<PasswordConfirmation>,
 ) -> ApiResult<Json<BackupCodeSet>> {
     bounded_bytes(

@@ -6,7 +6,10 @@ mod admin;
 mod auth;
 mod dto;
 mod health;
+mod jit;
 mod me;
+mod reviews;
+mod roles;
 mod setup;
 
 use crate::error::ApiError;
@@ -28,12 +31,15 @@ pub const BODY_LIMIT: usize = 16 * 1024;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Schild security backend", description = "Sign-in, sessions, second factors and administration."),
+    info(title = "Schild security backend", description = "Sign-in, sessions, second factors, access control and administration. Every authenticated operation names the one permission it needs as its bearer scope."),
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Sign-in, refresh and logout"),
         (name = "me", description = "The signed-in account's own factors and sessions"),
-        (name = "admin", description = "Administration (role admin)"),
+        (name = "admin", description = "Administration of accounts, sessions, blocks, audit and keys"),
+        (name = "roles", description = "Roles, their permissions and who holds them"),
+        (name = "access", description = "Just-in-time access requests and grants"),
+        (name = "reviews", description = "Access-review campaigns"),
         (name = "setup", description = "First-admin setup"),
         (name = "health", description = "Liveness, readiness and keys"),
     )
@@ -65,6 +71,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             auth::router()
                 .merge(me::router())
                 .merge(admin::router())
+                .merge(roles::router())
+                .merge(jit::router())
+                .merge(reviews::router())
                 .merge(setup::router()),
         )
         .merge(health::router())

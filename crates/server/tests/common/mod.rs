@@ -22,6 +22,7 @@ pub async fn default_state(db: &TestDb) -> AppState {
         Identity::default(),
         PasswordPolicy::default(),
         LockoutPolicy::default(),
+        schild_server::access::AccessPolicy::default(),
     )
     .await
     .expect("state")
@@ -51,6 +52,7 @@ impl TestServer {
             Identity::default(),
             PasswordPolicy::default(),
             lockout,
+            schild_server::access::AccessPolicy::default(),
         )
         .await
         .expect("state");
@@ -151,6 +153,46 @@ impl TestServer {
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body
+    }
+
+    /// Creates an account holding exactly `roles` (as the admin) and returns its JSON view.
+    pub async fn create_user_with_roles(
+        &self,
+        admin: &str,
+        username: &str,
+        password: &str,
+        roles: &[&str],
+    ) -> Value {
+        let (status, body) = self
+            .post(
+                "/api/v1/admin/users",
+                Some(admin),
+                json!({"username": username, "display_name": username, "password": password, "roles": roles}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+
+    /// Signs in an account without TOTP; returns its access token.
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        self.login_tokens(username, password).await["access_token"]
+            .as_str()
+            .expect("access token")
+            .to_owned()
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.send(Method::DELETE, path, Some(token), None).await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.send(Method::PUT, path, Some(token), Some(body)).await
+    }
+
+    /// Moves the backend's clock forward.
+    pub fn advance(&self, by: time::Duration) {
+        self.clock.advance(by);
     }
 
     /// Audit kinds, newest first.
