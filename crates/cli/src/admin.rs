@@ -2,6 +2,7 @@
 //! Every action is audited like its API twin, with no signed-in actor (the console).
 
 use crate::config::{self, DatabaseArgs};
+use crate::console::{explain, find_user, rfc3339};
 use anyhow::{Context, bail};
 use schild_core::refresh::OpaqueToken;
 use schild_server::auth::admin::{self, NewAccount};
@@ -189,43 +190,6 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         },
     }
     Ok(())
-}
-
-/// Looks an account up by name, saying which name was not found.
-async fn find_user(
-    state: &schild_server::AppState,
-    username: &str,
-) -> anyhow::Result<schild_store::users::UserRow> {
-    match admin::find_user(state, username).await {
-        Err(schild_server::error::ApiError::NotFound) => bail!("no account is named {username:?}"),
-        other => other.map_err(explain),
-    }
-}
-
-/// A timestamp as operators read it: RFC 3339, whole seconds, UTC.
-fn rfc3339(at: time::OffsetDateTime) -> String {
-    let at = at.replace_nanosecond(0).unwrap_or(at);
-    at.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| at.to_string())
-}
-
-/// Turns an API error into a console message: its title and, where safe, its detail.
-fn explain(error: schild_server::error::ApiError) -> anyhow::Error {
-    use schild_server::error::ApiError;
-    match &error {
-        ApiError::Validation { field, reason } => anyhow::anyhow!("{field}: {reason}"),
-        ApiError::WeakPassword {
-            reason,
-            suggestions,
-        } => {
-            anyhow::anyhow!(
-                "the password is too weak: {reason} {}",
-                suggestions.join(" ")
-            )
-        }
-        ApiError::Internal(_) => anyhow::Error::new(error),
-        other => anyhow::anyhow!("{other}"),
-    }
 }
 
 fn read_password(from_stdin: bool) -> anyhow::Result<SecretString> {

@@ -3,6 +3,7 @@
 
 mod admin;
 mod config;
+mod console;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
