@@ -106,6 +106,28 @@ pub(crate) fn already_assigned(detail: impl ToString) -> ApiError {
     )
 }
 
+/// Nobody grants roles to themselves.
+pub(crate) fn self_assignment() -> ApiError {
+    refused(
+        StatusCode::FORBIDDEN,
+        "self_assignment",
+        "You cannot assign roles to yourself.",
+        "Ask another administrator, or request the role just in time.",
+        "the account to change is your own",
+    )
+}
+
+/// Removing `admin` from its last holder would leave nobody able to administer the backend.
+pub(crate) fn last_admin() -> ApiError {
+    refused(
+        StatusCode::CONFLICT,
+        "last_admin",
+        "This is the last administrator.",
+        "Assign the admin role to someone else first.",
+        "the admin role must keep at least one holder",
+    )
+}
+
 /// Another request changed the same record between our read and our write.
 pub(crate) fn changed_concurrently() -> ApiError {
     refused(
