@@ -1,12 +1,16 @@
 //! `schild`: run the security backend and administer it from its host.
 #![forbid(unsafe_code)]
 
+mod access;
 mod admin;
 mod config;
 mod console;
+mod review;
+mod roles;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
+use schild_core::rbac::review::ReviewSchedule;
 use schild_server::{Backend, TlsFiles, Transport};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -38,6 +42,12 @@ enum Command {
     Serve(ServeArgs),
     /// Administer accounts, sessions and blocks directly in the database.
     Admin(admin::AdminArgs),
+    /// Roles and permissions: list, define custom roles, assign and unassign.
+    Roles(roles::RolesArgs),
+    /// Just-in-time access to a role or permission: request, approve, deny, revoke, list.
+    Access(access::AccessArgs),
+    /// Access reviews: start a campaign, list campaigns, decide items, export a report.
+    Review(review::ReviewArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -74,6 +84,9 @@ fn main() -> ExitCode {
                 match cli.command {
                     Command::Serve(args) => serve(args).await,
                     Command::Admin(args) => admin::run(args).await,
+                    Command::Roles(args) => roles::run(args).await,
+                    Command::Access(args) => access::run(args).await,
+                    Command::Review(args) => review::run(args).await,
                 }
             })
         });
@@ -120,7 +133,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     {
         admin::print_setup_token(&token, &format!("{scheme}://{addr}"));
     }
-    backend.run(shutdown_signal()).await?;
+    let sweeper = tokio::spawn(schild_server::access::sweep::run(
+        state.clone(),
+        ReviewSchedule::default(),
+    ));
+    let served = backend.run(shutdown_signal()).await;
+    sweeper.abort();
+    served?;
     tracing::info!("Schild backend stopped");
     Ok(())
 }

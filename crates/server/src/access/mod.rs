@@ -11,6 +11,7 @@ pub mod errors;
 pub mod jit;
 pub mod reviews;
 pub mod roles;
+pub mod sweep;
 
 use crate::error::ApiResult;
 use schild_core::ids::UserId;
