@@ -4,6 +4,7 @@ use anyhow::Context;
 use schild_core::clock::SystemClock;
 use schild_core::lockout::LockoutPolicy;
 use schild_core::password::PasswordPolicy;
+use schild_server::auth::security_keys::SecurityKeySettings;
 use schild_server::{AppState, Identity};
 use schild_store::Store;
 use std::path::PathBuf;
@@ -67,6 +68,14 @@ fn redact_password(url: &str) -> String {
 
 /// Connects to the database (running migrations) and builds the backend state.
 pub async fn open_state(database: &DatabaseArgs) -> anyhow::Result<AppState> {
+    open_state_with(database, SecurityKeySettings::default()).await
+}
+
+/// [`open_state`], acting as the given WebAuthn relying party (`schild serve`).
+pub async fn open_state_with(
+    database: &DatabaseArgs,
+    security_keys: SecurityKeySettings,
+) -> anyhow::Result<AppState> {
     let url = database.url()?;
     let store = Store::connect(&url)
         .await
@@ -78,6 +87,7 @@ pub async fn open_state(database: &DatabaseArgs) -> anyhow::Result<AppState> {
         PasswordPolicy::default(),
         LockoutPolicy::default(),
         schild_server::access::AccessPolicy::default(),
+        security_keys,
     )
     .await
     .context("cannot load the token-signing keys")?;

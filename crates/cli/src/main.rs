@@ -11,6 +11,7 @@ mod roles;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use schild_core::rbac::review::ReviewSchedule;
+use schild_server::auth::security_keys::SecurityKeySettings;
 use schild_server::{Backend, TlsFiles, Transport};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -70,6 +71,33 @@ struct ServeArgs {
     /// Allow plain HTTP on a non-loopback address (only behind a TLS-terminating proxy).
     #[arg(long, env = "SCHILD_ALLOW_INSECURE_HTTP")]
     allow_insecure_http: bool,
+
+    /// WebAuthn relying-party id: the domain security keys are bound to.
+    #[arg(long, default_value = "localhost", env = "SCHILD_WEBAUTHN_RP_ID")]
+    webauthn_rp_id: String,
+
+    /// Origin security-key clients sign from (repeatable, comma-separated in the environment).
+    /// Default: this server's own address under the relying-party id.
+    #[arg(long, env = "SCHILD_WEBAUTHN_ORIGIN", value_delimiter = ',')]
+    webauthn_origin: Vec<url::Url>,
+}
+
+impl ServeArgs {
+    /// How the backend acts as WebAuthn relying party.
+    fn security_keys(&self) -> SecurityKeySettings {
+        let origins = if self.webauthn_origin.is_empty() {
+            let scheme = if self.tls_cert.is_some() { "https" } else { "http" };
+            let own = format!("{scheme}://{}:{}", self.webauthn_rp_id, self.listen.port());
+            url::Url::parse(&own).into_iter().collect()
+        } else {
+            self.webauthn_origin.clone()
+        };
+        SecurityKeySettings {
+            rp_id: self.webauthn_rp_id.clone(),
+            origins,
+            ..SecurityKeySettings::default()
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -113,7 +141,7 @@ fn init_logging(format: LogFormat) {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let state = config::open_state(&args.database).await?;
+    let state = config::open_state_with(&args.database, args.security_keys()).await?;
     let transport = match (args.tls_cert, args.tls_key) {
         (Some(cert), Some(key)) => Transport::Tls(TlsFiles { cert, key }),
         _ => Transport::Plain {

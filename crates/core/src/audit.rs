@@ -7,10 +7,12 @@
 
 use crate::ids::{SessionId, UserId};
 use crate::rbac::review::Verdict;
+use crate::authenticator::Aaguid;
 use crate::rbac::{CampaignId, JitRequestId, JitTarget, Permission, ReviewItemId, RoleName};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 /// Which factors completed a sign-in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +24,10 @@ pub enum LoginMethod {
     PasswordTotp,
     /// Password and a single-use backup code.
     PasswordBackupCode,
+    /// Password and a security key (WebAuthn assertion).
+    PasswordSecurityKey,
+    /// A discoverable security key or passkey alone, with user verification (passwordless).
+    SecurityKey,
 }
 
 impl LoginMethod {
@@ -31,13 +37,21 @@ impl LoginMethod {
             Self::Password => "password",
             Self::PasswordTotp => "password_totp",
             Self::PasswordBackupCode => "password_backup_code",
+            Self::PasswordSecurityKey => "password_security_key",
+            Self::SecurityKey => "security_key",
         }
     }
 
     /// Parses a name produced by [`LoginMethod::as_str`].
     pub fn from_name(name: &str) -> Option<Self> {
-        [Self::Password, Self::PasswordTotp, Self::PasswordBackupCode]
-            .into_iter()
+        [
+            Self::Password,
+            Self::PasswordTotp,
+            Self::PasswordBackupCode,
+            Self::PasswordSecurityKey,
+            Self::SecurityKey,
+        ]
+        .into_iter()
             .find(|method| method.as_str() == name)
     }
 }
@@ -59,6 +73,9 @@ pub enum LoginFailure {
     WrongTotp,
     /// The backup code was wrong or already used.
     WrongBackupCode,
+    /// The security-key assertion did not verify, named an unknown, revoked or blocked
+    /// credential, or answered an expired or foreign challenge.
+    WrongSecurityKey,
 }
 
 /// How a lock ended.
@@ -455,6 +472,86 @@ pub enum AuditEvent {
         /// Items revoked automatically.
         auto_revoked: u32,
     },
+    /// A security key or passkey was registered to an account.
+    #[serde(rename = "webauthn.credential.registered")]
+    SecurityKeyRegistered {
+        /// Whose it is.
+        user: UserId,
+        /// Schild's id of the credential.
+        credential: Uuid,
+        /// The authenticator model's AAGUID.
+        aaguid: Aaguid,
+        /// Its model name.
+        model: String,
+        /// Whether it can sign in without a password.
+        discoverable: bool,
+        /// The inventory entry, when issued at an enrollment station.
+        hardware_key: Option<Uuid>,
+        /// The enrollment station, when one issued it.
+        station: Option<String>,
+    },
+    /// A security key was refused at registration by policy.
+    #[serde(rename = "webauthn.credential.refused")]
+    SecurityKeyRefused {
+        /// Who tried to register it.
+        user: UserId,
+        /// The key's AAGUID.
+        aaguid: Aaguid,
+        /// Why, as the policy words it.
+        reason: String,
+    },
+    /// A credential was renamed.
+    #[serde(rename = "webauthn.credential.renamed")]
+    SecurityKeyRenamed {
+        /// Whose it is.
+        user: UserId,
+        /// Which credential.
+        credential: Uuid,
+    },
+    /// A credential was revoked: by its holder, an administrator, or with its key.
+    #[serde(rename = "webauthn.credential.revoked")]
+    SecurityKeyRevoked {
+        /// Whose it was.
+        user: UserId,
+        /// Which credential.
+        credential: Uuid,
+        /// Why.
+        reason: String,
+    },
+    /// A credential's signature counter did not increase: its key may have been cloned.
+    #[serde(rename = "webauthn.credential.counter_regressed")]
+    SecurityKeyCounterRegressed {
+        /// Whose it is.
+        user: UserId,
+        /// Which credential.
+        credential: Uuid,
+        /// The counter stored before.
+        stored: u64,
+        /// Whether policy blocked the credential.
+        blocked: bool,
+    },
+    /// A blocked credential was made usable again by an administrator.
+    #[serde(rename = "webauthn.credential.unblocked")]
+    SecurityKeyUnblocked {
+        /// Whose it is.
+        user: UserId,
+        /// Which credential.
+        credential: Uuid,
+        /// Why.
+        reason: String,
+    },
+    /// A key in the inventory was marked lost or revoked, which revoked its credentials.
+    #[serde(rename = "inventory.key.withdrawn")]
+    HardwareKeyWithdrawn {
+        /// Its holder.
+        user: UserId,
+        /// The inventory entry.
+        key: Uuid,
+        /// `lost` or `revoked`.
+        state: String,
+        /// How many credentials it took with it.
+        credentials_revoked: u32,
+    },
 }
 
 impl AuditEvent {
@@ -496,6 +593,13 @@ impl AuditEvent {
             Self::ReviewEscalated { .. } => "rbac.review.escalated",
             Self::ReviewAutoRevoked { .. } => "rbac.review.auto_revoked",
             Self::ReviewCompleted { .. } => "rbac.review.completed",
+            Self::SecurityKeyRegistered { .. } => "webauthn.credential.registered",
+            Self::SecurityKeyRefused { .. } => "webauthn.credential.refused",
+            Self::SecurityKeyRenamed { .. } => "webauthn.credential.renamed",
+            Self::SecurityKeyRevoked { .. } => "webauthn.credential.revoked",
+            Self::SecurityKeyCounterRegressed { .. } => "webauthn.credential.counter_regressed",
+            Self::SecurityKeyUnblocked { .. } => "webauthn.credential.unblocked",
+            Self::HardwareKeyWithdrawn { .. } => "inventory.key.withdrawn",
         }
     }
 
@@ -527,7 +631,14 @@ impl AuditEvent {
             | Self::JitRevoked { user, .. }
             | Self::ReviewDecided { user, .. }
             | Self::ReviewEscalated { user, .. }
-            | Self::ReviewAutoRevoked { user, .. } => Some(*user),
+            | Self::ReviewAutoRevoked { user, .. }
+            | Self::SecurityKeyRegistered { user, .. }
+            | Self::SecurityKeyRefused { user, .. }
+            | Self::SecurityKeyRenamed { user, .. }
+            | Self::SecurityKeyRevoked { user, .. }
+            | Self::SecurityKeyCounterRegressed { user, .. }
+            | Self::SecurityKeyUnblocked { user, .. }
+            | Self::HardwareKeyWithdrawn { user, .. } => Some(*user),
             Self::LoginFailed { user, .. } => *user,
             Self::IpBlocked { .. }
             | Self::IpUnblocked { .. }

@@ -17,10 +17,7 @@ macro_rules! uuid_id {
         impl $name {
             /// A fresh, time-ordered identifier (UUIDv7), so rows sort by creation.
             pub fn new_v7(at: ::time::OffsetDateTime, rng: &mut impl ::rand::CryptoRng) -> Self {
-                let millis = u64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
-                let mut random = [0u8; 10];
-                rng.fill_bytes(&mut random);
-                Self(::uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid())
+                Self($crate::ids::uuid_v7(at, rng))
             }
         }
 
@@ -39,6 +36,14 @@ macro_rules! uuid_id {
     };
 }
 pub(crate) use uuid_id;
+
+/// A time-ordered UUID (version 7) for `at`, so rows keyed by it sort by creation.
+pub fn uuid_v7(at: time::OffsetDateTime, rng: &mut impl rand::CryptoRng) -> uuid::Uuid {
+    let millis = u64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
+    let mut random = [0u8; 10];
+    rng.fill_bytes(&mut random);
+    uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid()
+}
 
 uuid_id!(
     /// An account on the backend.

@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod audit;
+pub mod authenticator;
 pub mod backup_codes;
 pub mod clock;
 pub mod ids;

@@ -71,6 +71,7 @@ async fn fixture(db: TestDb) -> Fixture {
         PasswordPolicy::default(),
         LockoutPolicy::default(),
         AccessPolicy::default(),
+        schild_server::auth::security_keys::SecurityKeySettings::default(),
     )
     .await
     .unwrap();

@@ -1,6 +1,7 @@
 //! Shared state of a running backend: the store, the clock, the signing keys and the policies.
 
 use crate::access::{AccessPolicy, Authorizer};
+use crate::auth::security_keys::{RelyingParty, SecurityKeySettings};
 use crate::auth::signing_keys;
 use crate::error::{ApiError, ApiResult};
 use schild_core::clock::Clock;
@@ -46,6 +47,7 @@ struct Inner {
     passwords: Arc<PasswordPolicy>,
     lockout: LockoutPolicy,
     authz: Authorizer,
+    security_keys: RelyingParty,
     /// Bounds concurrent Argon2 work to the number of cores, so a login flood queues instead of
     /// starving every other request of CPU and memory (19 MiB a hash).
     hashing: Semaphore,
@@ -66,6 +68,7 @@ impl AppState {
         passwords: PasswordPolicy,
         lockout: LockoutPolicy,
         access: AccessPolicy,
+        security_keys: SecurityKeySettings,
     ) -> ApiResult<Self> {
         let keys = signing_keys::load_or_create(&store, clock.now(), &identity).await?;
         // Build the dummy hash now, so the first unknown-user sign-in costs no more than later ones.
@@ -87,6 +90,7 @@ impl AppState {
                 last_reload: Mutex::new(None),
                 lockout,
                 authz: Authorizer::new(access),
+                security_keys: RelyingParty::new(security_keys),
                 hashing: Semaphore::new(cores),
             }),
         })
@@ -120,6 +124,11 @@ impl AppState {
     /// Access control: permissions of callers, the role catalogue, JIT and review rules.
     pub fn authz(&self) -> &Authorizer {
         &self.inner.authz
+    }
+
+    /// The WebAuthn relying party and the security-key policy.
+    pub fn security_keys(&self) -> &RelyingParty {
+        &self.inner.security_keys
     }
 
     /// The signing keys.

@@ -22,6 +22,10 @@ pub enum StoreError {
     /// role deleted meanwhile).
     #[error("no such role")]
     UnknownRole,
+    /// This WebAuthn credential is already registered (to this or another account). The key
+    /// holder presented a key that is enrolled already; the exclude list normally prevents it.
+    #[error("this security key credential is already registered")]
+    CredentialRegistered,
     /// The account already holds this role.
     #[error("the account already holds this role")]
     AlreadyAssigned,

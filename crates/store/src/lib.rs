@@ -35,12 +35,14 @@
 pub mod access;
 pub mod audit;
 mod error;
+pub mod hardware_keys;
 pub mod keys;
 pub mod lockout;
 pub mod mfa;
 pub mod reviews;
 pub mod roles;
 mod row;
+pub mod security_keys;
 pub mod sessions;
 pub mod setup;
 #[cfg(feature = "testing")]

@@ -7,7 +7,7 @@ use crate::error::{ApiError, Refusal};
 use axum::http::StatusCode;
 use schild_core::rbac::{AssignmentError, JitError, ReviewError, RoleError, SodViolation};
 
-fn refused(
+pub(crate) fn refused(
     status: StatusCode,
     code: &'static str,
     title: &'static str,

@@ -15,7 +15,7 @@ use schild_core::ids::Username;
 use schild_core::password::{PasswordHash, Verified};
 use schild_core::totp::{self, TotpSecret};
 use schild_store::users::UserRow;
-use schild_store::{audit, lockout, mfa, users};
+use schild_store::{audit, lockout, mfa, security_keys, users};
 use secrecy::{ExposeSecret, SecretString};
 use time::OffsetDateTime;
 
@@ -24,12 +24,14 @@ use time::OffsetDateTime;
 pub enum LoginOutcome {
     /// The account has no second factor: the session has begun.
     SignedIn(IssuedTokens),
-    /// The account has TOTP: present a code (or a backup code) with this challenge.
+    /// The account has a second factor: present it with this challenge.
     SecondFactorRequired {
         /// Short-lived signed challenge naming the account.
         challenge: String,
         /// When the challenge expires.
         expires_at: OffsetDateTime,
+        /// The factors the account has: `totp` and `backup_code`, `security_key`.
+        methods: Vec<&'static str>,
     },
 }
 
@@ -97,13 +99,11 @@ pub async fn password_step(
         tx.commit().await?;
     }
 
-    let totp_active = {
+    let methods = {
         let mut conn = state.store().acquire().await?;
-        mfa::totp_for(&mut conn, user.id)
-            .await?
-            .is_some_and(|totp| totp.confirmed)
+        second_factors(&mut conn, user.id).await?
     };
-    if totp_active {
+    if !methods.is_empty() {
         // The password was right: take back the attempt counted on admission. Failures of the
         // second step still add up with earlier ones until a sign-in completes.
         let mut conn = state.store().acquire().await?;
@@ -118,6 +118,7 @@ pub async fn password_step(
         return Ok(LoginOutcome::SecondFactorRequired {
             challenge,
             expires_at,
+            methods,
         });
     }
 
@@ -125,6 +126,24 @@ pub async fn password_step(
     let tokens = session::begin(state, &mut tx, &user, LoginMethod::Password, origin, now).await?;
     tx.commit().await?;
     Ok(LoginOutcome::SignedIn(tokens))
+}
+
+/// The second factors an account has set up, as the sign-in answer names them.
+async fn second_factors(
+    conn: &mut schild_store::AnyConnection,
+    user: UserId,
+) -> ApiResult<Vec<&'static str>> {
+    let mut methods = Vec::new();
+    if mfa::totp_for(conn, user)
+        .await?
+        .is_some_and(|totp| totp.confirmed)
+    {
+        methods.extend(["totp", "backup_code"]);
+    }
+    if security_keys::count_active(conn, user).await? > 0 {
+        methods.push("security_key");
+    }
+    Ok(methods)
 }
 
 /// One sign-in attempt, as its failure is recorded (lockout counters and the audit trail).
@@ -178,6 +197,14 @@ pub enum SecondFactor {
     Totp(String),
     /// One of the single-use backup codes.
     BackupCode(SecretString),
+    /// A security key's answer to the ceremony begun with
+    /// [`security_keys::begin_second_factor`](crate::auth::security_keys::begin_second_factor).
+    SecurityKey {
+        /// The ceremony.
+        ceremony: uuid::Uuid,
+        /// The authenticator's assertion.
+        credential: Box<webauthn_rs_core::proto::PublicKeyCredential>,
+    },
 }
 
 /// A completed second-factor step.
@@ -248,6 +275,40 @@ pub async fn second_factor_step(
                 &mut tx,
                 &user,
                 LoginMethod::PasswordTotp,
+                origin,
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(SecondFactorOutcome {
+                tokens,
+                new_backup_codes: None,
+            })
+        }
+        SecondFactor::SecurityKey {
+            ceremony,
+            credential,
+        } => {
+            let verified = crate::auth::security_keys::verify_second_factor(
+                state,
+                &user,
+                ceremony,
+                &credential,
+                origin,
+                now,
+            )
+            .await?;
+            if verified.is_none() {
+                return attempt
+                    .fail(LoginFailure::WrongSecurityKey, ApiError::InvalidSecondFactor)
+                    .await;
+            }
+            let mut tx = state.store().begin().await?;
+            let tokens = session::begin(
+                state,
+                &mut tx,
+                &user,
+                LoginMethod::PasswordSecurityKey,
                 origin,
                 now,
             )

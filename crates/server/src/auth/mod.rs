@@ -4,6 +4,8 @@
 pub mod admin;
 pub mod guard;
 pub mod login;
+pub(crate) mod reauth;
+pub mod security_keys;
 pub mod session;
 pub mod setup;
 pub mod signing_keys;

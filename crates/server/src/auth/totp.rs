@@ -2,20 +2,16 @@
 //! activates it and issues the first backup codes), disable, and regenerate backup codes.
 
 use super::Origin;
-use super::guard::{self, Tally};
 use super::login::{replace_backup_codes, verify_totp};
+use super::reauth::{load_user, reauthenticate};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use schild_core::audit::LoginFailure;
 use schild_core::audit::{AuditEvent, Regeneration};
 use schild_core::backup_codes::BackupCode;
 use schild_core::ids::UserId;
-use schild_core::password::{PasswordHash, Verified};
 use schild_core::totp::{self, TotpSecret};
-use schild_store::users::UserRow;
-use schild_store::{audit, lockout, mfa, users};
+use schild_store::{audit, mfa};
 use secrecy::SecretString;
-use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 /// What the account holder needs to add Schild to an authenticator app.
@@ -29,13 +25,6 @@ pub struct Enrollment {
     pub qr_svg: Zeroizing<String>,
     /// The URI as a QR code, PNG bytes.
     pub qr_png: Zeroizing<Vec<u8>>,
-}
-
-async fn load_user(state: &AppState, user: UserId) -> ApiResult<UserRow> {
-    let mut conn = state.store().acquire().await?;
-    users::by_id(&mut conn, user)
-        .await?
-        .ok_or(ApiError::Unauthenticated)
 }
 
 /// Issues a fresh secret, replacing any unconfirmed one. Active only once confirmed.
@@ -106,88 +95,6 @@ pub async fn confirm(
     let codes = replace_backup_codes(&mut tx, &user, Regeneration::Enrollment, origin, now).await?;
     tx.commit().await?;
     Ok(codes)
-}
-
-/// Checks the account holder's password again before a change to their factors, under the same
-/// lockout and blocking rules as sign-in: a stolen access token is no password oracle. The attempt
-/// stays counted until the caller calls [`Reauthenticated::done`] after its own checks passed.
-async fn reauthenticate(
-    state: &AppState,
-    user: &UserRow,
-    password: SecretString,
-    origin: &Origin,
-    now: OffsetDateTime,
-) -> ApiResult<Reauthenticated> {
-    guard::ensure_ip_allowed(state, origin.ip, now).await?;
-    let name = user.username.to_string();
-    if !guard::admit(state, user.id, &name, origin, now).await? {
-        let _ = state.verify_password(password, None).await?;
-        guard::record_failure(
-            state,
-            Some(user.id),
-            &name,
-            LoginFailure::Locked,
-            Tally::AddressOnly,
-            origin,
-            now,
-        )
-        .await?;
-        return Err(ApiError::InvalidCredentials);
-    }
-    let stored = PasswordHash::from_phc(user.password_hash.clone());
-    match state.verify_password(password, Some(stored)).await? {
-        Verified::Valid { .. } => Ok(Reauthenticated {
-            user: user.id,
-            name,
-        }),
-        Verified::Invalid => {
-            guard::record_failure(
-                state,
-                Some(user.id),
-                &name,
-                LoginFailure::WrongPassword,
-                Tally::Admitted,
-                origin,
-                now,
-            )
-            .await?;
-            Err(ApiError::InvalidCredentials)
-        }
-    }
-}
-
-/// A password confirmed by [`reauthenticate`], whose attempt still counts until [`Self::done`].
-struct Reauthenticated {
-    user: UserId,
-    name: String,
-}
-
-impl Reauthenticated {
-    /// Everything passed: take the counted attempt back.
-    async fn done(self, tx: &mut schild_store::AnyConnection) -> ApiResult<()> {
-        lockout::refund_latest(tx, self.user).await?;
-        Ok(())
-    }
-
-    /// A code checked after the password was wrong: it fails the counted attempt.
-    async fn wrong_code(
-        &self,
-        state: &AppState,
-        origin: &Origin,
-        now: OffsetDateTime,
-    ) -> ApiResult<ApiError> {
-        guard::record_failure(
-            state,
-            Some(self.user),
-            &self.name,
-            LoginFailure::WrongTotp,
-            Tally::Admitted,
-            origin,
-            now,
-        )
-        .await?;
-        Ok(ApiError::InvalidSecondFactor)
-    }
 }
 
 /// Switches TOTP off (and voids the backup codes). Needs the password and a current code, so a

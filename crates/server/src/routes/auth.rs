@@ -84,16 +84,17 @@ async fn login(
             LoginOutcome::SecondFactorRequired {
                 challenge,
                 expires_at,
+                methods,
             } => LoginResponse::MfaRequired {
                 mfa_token: challenge,
-                methods: vec!["totp", "backup_code"],
+                methods,
                 expires_at,
             },
         },
     ))
 }
 
-/// The second factor: exactly one of `totp_code` and `backup_code`.
+/// The second factor: exactly one of `totp_code`, `backup_code` and `security_key`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SecondFactorRequest {
@@ -106,6 +107,9 @@ pub struct SecondFactorRequest {
     #[serde(default)]
     #[schema(value_type = Option<String>, format = Password)]
     backup_code: Option<SecretString>,
+    /// A security key's answer to the ceremony from `/auth/mfa/security-key`.
+    #[serde(default)]
+    security_key: Option<super::security_keys::AssertionAnswer>,
 }
 
 /// Signed in after the second factor.
@@ -133,19 +137,26 @@ async fn second_factor(
     ApiJson(body): ApiJson<SecondFactorRequest>,
 ) -> ApiResult<Json<SecondFactorResponse>> {
     bounded("mfa_token", &body.mfa_token, TOKEN_FIELD_MAX)?;
-    let factor = match (body.totp_code, body.backup_code) {
-        (Some(code), None) => {
+    let factor = match (body.totp_code, body.backup_code, body.security_key) {
+        (Some(code), None, None) => {
             bounded("totp_code", &code, CODE_FIELD_MAX)?;
             SecondFactor::Totp(code)
         }
-        (None, Some(code)) => {
+        (None, Some(code), None) => {
             bounded("backup_code", code.expose_secret(), CODE_FIELD_MAX)?;
             SecondFactor::BackupCode(code)
+        }
+        (None, None, Some(answer)) => {
+            let (ceremony, credential) = answer.into_parts();
+            SecondFactor::SecurityKey {
+                ceremony,
+                credential,
+            }
         }
         _ => {
             return Err(ApiError::Validation {
                 field: "totp_code",
-                reason: "send exactly one of totp_code and backup_code".into(),
+                reason: "send exactly one of totp_code, backup_code and security_key".into(),
             });
         }
     };

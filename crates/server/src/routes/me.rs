@@ -192,7 +192,7 @@ async fn totp_disable(
 pub struct PasswordConfirmation {
     /// The account's password.
     #[schema(value_type = String, format = Password)]
-    password: SecretString,
+    pub(super) password: SecretString,
 }
 
 /// Replaces the backup codes with a fresh set, shown once.

@@ -10,6 +10,7 @@ mod jit;
 mod me;
 mod reviews;
 mod roles;
+mod security_keys;
 mod setup;
 
 use crate::error::ApiError;
@@ -40,6 +41,7 @@ pub const BODY_LIMIT: usize = 16 * 1024;
         (name = "roles", description = "Roles, their permissions and who holds them"),
         (name = "access", description = "Just-in-time access requests and grants"),
         (name = "reviews", description = "Access-review campaigns"),
+        (name = "keys", description = "Security keys of any account, and the inventory of issued keys"),
         (name = "setup", description = "First-admin setup"),
         (name = "health", description = "Liveness, readiness and keys"),
     )
@@ -74,6 +76,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(roles::router())
                 .merge(jit::router())
                 .merge(reviews::router())
+                .merge(security_keys::router())
                 .merge(setup::router()),
         )
         .merge(health::router())

@@ -5,6 +5,8 @@ use reqwest::{Client, Method, Response, StatusCode};
 use schild_core::clock::ManualClock;
 use schild_core::lockout::LockoutPolicy;
 use schild_core::password::PasswordPolicy;
+use schild_core::authenticator::SecurityKeyPolicy;
+use schild_server::auth::security_keys::SecurityKeySettings;
 use schild_server::{AppState, Backend, Identity, Transport};
 use schild_store::testing::TestDb;
 use serde_json::{Value, json};
@@ -13,6 +15,8 @@ use time::OffsetDateTime;
 
 pub const ADMIN_PASSWORD: &str = "correct horse battery staple 42";
 pub const USER_PASSWORD: &str = "tangerine orbit lantern violin 7";
+/// The origin WebAuthn clients sign from in tests started with [`TestServer::start_with_keys`].
+pub const ORIGIN: &str = "https://schild.test";
 
 /// Backend state over a test database with the production policies and the system clock.
 pub async fn default_state(db: &TestDb) -> AppState {
@@ -23,6 +27,7 @@ pub async fn default_state(db: &TestDb) -> AppState {
         PasswordPolicy::default(),
         LockoutPolicy::default(),
         schild_server::access::AccessPolicy::default(),
+        SecurityKeySettings::default(),
     )
     .await
     .expect("state")
@@ -43,6 +48,26 @@ impl TestServer {
     }
 
     pub async fn start_with(db: TestDb, lockout: LockoutPolicy) -> Self {
+        Self::start_configured(db, lockout, SecurityKeySettings::default()).await
+    }
+
+    /// A backend acting as WebAuthn relying party `schild.test` for the origin [`ORIGIN`].
+    pub async fn start_with_keys(db: TestDb, policy: SecurityKeyPolicy) -> Self {
+        let settings = SecurityKeySettings {
+            rp_id: "schild.test".into(),
+            rp_name: "Schild test".into(),
+            origins: vec![ORIGIN.parse().unwrap()],
+            policy,
+            attestation_roots: None,
+        };
+        Self::start_configured(db, LockoutPolicy::default(), settings).await
+    }
+
+    pub async fn start_configured(
+        db: TestDb,
+        lockout: LockoutPolicy,
+        security_keys: SecurityKeySettings,
+    ) -> Self {
         // reqwest is built without a bundled crypto provider; the backend already uses ring.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
@@ -53,6 +78,7 @@ impl TestServer {
             PasswordPolicy::default(),
             lockout,
             schild_server::access::AccessPolicy::default(),
+            security_keys,
         )
         .await
         .expect("state");
