@@ -22,13 +22,13 @@ use webauthn_authenticator_rs::{
 use webauthn_rs::prelude::{Uuid, WebauthnBuilder};
 use webauthn_rs_proto::{PubKeyCredParams, RelyingParty, User};
 
-/// A WebAuthn client's UI: types the PIN, nothing else.
+/// A WebAuthn client's UI: types the PIN (if it knows one), nothing else.
 #[derive(Debug)]
-struct TypesPin(&'static str);
+struct TypesPin(Option<&'static str>);
 
 impl UiCallback for TypesPin {
     fn request_pin(&self) -> Option<String> {
-        Some(self.0.to_owned())
+        self.0.map(str::to_owned)
     }
     fn request_touch(&self) {}
     fn processing(&self) {}
@@ -52,7 +52,7 @@ fn passkey_registered_through_webauthn_is_listed_and_deleted() {
         .rp_name("Schild test")
         .build()
         .unwrap();
-    let ui = TypesPin("1234");
+    let ui = TypesPin(Some("1234"));
     let mut client = block_on(CtapAuthenticator::new(key.clone(), &ui)).unwrap();
 
     let (challenge, registration) = relying_party
@@ -103,6 +103,41 @@ fn passkey_registered_through_webauthn_is_listed_and_deleted() {
     );
 }
 
+#[test]
+fn with_a_fingerprint_the_client_verifies_the_user_by_finger() {
+    let key = VirtualKey::builder().discoverable_by_default(true).build();
+    let mut security_key = block_on(open(&key));
+    block_on(security_key.set_pin(&pin("1234"), &PinPolicy::default())).unwrap();
+    block_on(security_key.enroll_fingerprint(&pin("1234"), None)).unwrap();
+
+    let origin = Url::parse("http://localhost:8080").unwrap();
+    let relying_party = WebauthnBuilder::new("localhost", &origin)
+        .unwrap()
+        .build()
+        .unwrap();
+    // No PIN at hand: the client gets its token with getPinUvAuthTokenUsingUvWithPermissions.
+    let ui = TypesPin(None);
+    let mut client = block_on(CtapAuthenticator::new(key.clone(), &ui)).unwrap();
+    let (challenge, registration) = relying_party
+        .start_passkey_registration(Uuid::new_v4(), "bob", "Bob", None)
+        .unwrap();
+    let response = client.do_registration(origin.clone(), challenge).unwrap();
+    relying_party
+        .finish_passkey_registration(&response, &registration)
+        .unwrap();
+
+    key.set_finger_matches(false);
+    let (challenge, _) = relying_party
+        .start_passkey_registration(Uuid::new_v4(), "eve", "Eve", None)
+        .unwrap();
+    assert_eq!(
+        client.do_registration(origin, challenge).unwrap_err(),
+        webauthn_authenticator_rs::prelude::WebauthnCError::Ctap(
+            webauthn_authenticator_rs::error::CtapError::Ctap2UserVerificationInvalid
+        )
+    );
+}
+
 fn make_credential(rp_id: &str, user: &str) -> MakeCredentialRequest {
     MakeCredentialRequest {
         client_data_hash: vec![7; 32],
@@ -130,7 +165,7 @@ fn make_credential(rp_id: &str, user: &str) -> MakeCredentialRequest {
 #[tokio::test]
 async fn resident_keys_group_by_relying_party_and_assert_one_by_one() {
     let key = VirtualKey::new();
-    let ui = TypesPin("1234");
+    let ui = TypesPin(Some("1234"));
     let mut token = key.clone();
     for (rp, user) in [
         ("a.example", "ann"),

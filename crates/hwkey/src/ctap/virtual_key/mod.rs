@@ -32,6 +32,8 @@ mod management;
 mod pin_protocol;
 mod state;
 mod status;
+#[cfg(test)]
+mod tests;
 
 use std::{
     collections::VecDeque,
