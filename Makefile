@@ -16,6 +16,7 @@ test:
 
 ## Formatting and lints, as CI runs them.
 check:
+	scripts/install-test-deps
 	cargo fmt --all --check
 	cargo clippy --locked --workspace --all-targets --all-features -- -D warnings
 	cargo fmt --manifest-path crates/hwkey/Cargo.toml --all --check
