@@ -54,22 +54,44 @@ pub async fn connected_keys(discovery: &Discovery) -> Result<Vec<AnyKey>, KeyErr
         })?;
         keys.push(AnyKey::Virtual(key));
     }
+    // One transport failing (no udev access, no PC/SC service) must not hide keys on another;
+    // its error is reported only when no key was found at all.
+    #[allow(unused_mut)]
+    let mut first_error: Option<KeyError> = None;
     #[cfg(feature = "usb")]
     if discovery.usb {
         use webauthn_authenticator_rs::{transport::Transport, usb::USBTransport};
-        let transport = USBTransport::new().await?;
-        keys.extend(transport.tokens().await?.into_iter().map(AnyKey::Usb));
+        let found = match USBTransport::new().await {
+            Ok(transport) => transport.tokens().await,
+            Err(error) => Err(error),
+        };
+        match found {
+            Ok(tokens) => keys.extend(tokens.into_iter().map(AnyKey::Usb)),
+            Err(error) => {
+                tracing::debug!(%error, "USB discovery failed");
+                first_error.get_or_insert(KeyError::from(error));
+            }
+        }
     }
     #[cfg(feature = "nfc")]
     if discovery.nfc {
         use webauthn_authenticator_rs::{nfc::NFCTransport, transport::Transport};
         // Without a PC/SC service there are simply no NFC keys.
         match NFCTransport::new(pcsc::Scope::User) {
-            Ok(transport) => keys.extend(transport.tokens().await?.into_iter().map(AnyKey::Nfc)),
+            Ok(transport) => match transport.tokens().await {
+                Ok(tokens) => keys.extend(tokens.into_iter().map(AnyKey::Nfc)),
+                Err(error) => {
+                    tracing::debug!(%error, "NFC discovery failed");
+                    first_error.get_or_insert(KeyError::from(error));
+                }
+            },
             Err(error) => tracing::debug!(%error, "no PC/SC service; skipping NFC"),
         }
     }
-    Ok(keys)
+    match first_error {
+        Some(error) if keys.is_empty() => Err(error),
+        _ => Ok(keys),
+    }
 }
 
 /// The one connected key: [`KeyError::NoKeyFound`] with none, [`KeyError::SeveralKeys`] with more.

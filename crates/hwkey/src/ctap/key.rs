@@ -4,7 +4,7 @@
 //! and the [virtual key](super::virtual_key) take exactly the same code path. PINs come from the
 //! caller, per operation; prompts and progress go to the [`KeyObserver`] given at [`SecurityKey::open`].
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use webauthn_authenticator_rs::{
     ctap2::{
@@ -19,6 +19,10 @@ use super::{
     KeyError, KeyInfo, KeyObserver, Pin, PinPolicy, info::KeyTransport, observer::UiBridge,
     shared::SharedToken,
 };
+
+/// How soon after power-up a key may accept a factory reset: CTAP 2.1 §6.6 allows at most 10 s
+/// (some keys allow less). UIs should say "unplug the key, plug it in, and confirm right away".
+pub const RESET_WINDOW: Duration = Duration::from_secs(10);
 
 /// A security key, ready for management operations.
 pub struct SecurityKey<T: Token> {

@@ -38,7 +38,7 @@ pub use discovery::{AnyKey, Discovery, connected_keys, the_only_key};
 pub use error::KeyError;
 pub use fingerprints::{Fingerprint, FingerprintId};
 pub use info::{Aaguid, KeyInfo, KeyOptions, KeyTransport};
-pub use key::SecurityKey;
+pub use key::{RESET_WINDOW, SecurityKey};
 pub use models::model_name;
 pub use observer::{EnrollmentProgress, KeyObserver, SampleFeedback, SilentObserver};
 pub use pin::{MAX_PIN_BYTES, Pin, PinPolicy};

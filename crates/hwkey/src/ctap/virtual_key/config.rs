@@ -14,7 +14,7 @@ use super::{
 };
 
 /// authenticatorReset is only honoured this soon after power-up (CTAP 2.1 §6.6: 10 seconds).
-pub(crate) const RESET_WINDOW: Duration = Duration::from_secs(10);
+const RESET_WINDOW: Duration = crate::ctap::RESET_WINDOW;
 
 mod sub {
     pub(super) const ENABLE_ENTERPRISE_ATTESTATION: u64 = 0x01;
