@@ -12,7 +12,7 @@ use super::{
     AAGUID,
     cbor::{self, Params, Reply, text_map},
     device::{Device, permission},
-    pin_protocol::{PinProtocol, coordinates, hmac_sha256, new_p256_key, random_bytes},
+    pin_protocol::{coordinates, new_p256_key, random_bytes},
     state::{CredRandom, Credential, MAX_DISCOVERABLE_CREDENTIALS},
     status::{CtapResult, Status},
 };
@@ -481,45 +481,5 @@ impl Device {
             reply.set(0x04, user);
         }
         Ok(reply)
-    }
-
-    /// The hmac-secret extension (CTAP 2.1 §12.5): HMAC-SHA-256 of the platform's salts under the
-    /// credential's CredRandom, encrypted to the shared secret.
-    fn hmac_secret(
-        &self,
-        credential_id: &[u8],
-        input: Value,
-        user_verified: bool,
-    ) -> CtapResult<Option<Vec<u8>>> {
-        let mut input = Params::from_value(input)?;
-        let platform_key = input.take(0x01).ok_or(Status::MissingParameter)?;
-        let salt_enc = input.bytes(0x02)?.ok_or(Status::MissingParameter)?;
-        let salt_auth = input.bytes(0x03)?.ok_or(Status::MissingParameter)?;
-        let protocol = match input.uint(0x04)? {
-            Some(number) => self.protocol(Some(number))?,
-            None => PinProtocol::One,
-        };
-        let shared = protocol.shared_secret(&self.volatile.key_agreement, platform_key)?;
-        protocol.verify(&shared, &salt_enc, &salt_auth, false)?;
-        let salts = protocol.decrypt(&shared, &salt_enc)?;
-        if salts.len() != 32 && salts.len() != 64 {
-            return Err(Status::InvalidLength);
-        }
-        let Some(credential) = self.state.credential(credential_id) else {
-            return Err(Status::NoCredentials);
-        };
-        let Some(cred_random) = &credential.cred_random else {
-            return Ok(None);
-        };
-        let cred_random = if user_verified {
-            &cred_random.with_uv
-        } else {
-            &cred_random.without_uv
-        };
-        let mut output = Zeroizing::new(Vec::with_capacity(salts.len()));
-        for salt in salts.chunks(32) {
-            output.extend_from_slice(&hmac_sha256(cred_random, salt)?);
-        }
-        Ok(Some(protocol.encrypt(&shared, &output)?))
     }
 }

@@ -28,6 +28,7 @@ mod clock;
 mod config;
 mod credentials;
 mod device;
+mod hmac_secret;
 mod management;
 mod pin_protocol;
 mod state;
