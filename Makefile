@@ -12,11 +12,15 @@ run:
 test:
 	scripts/install-test-deps
 	cargo nextest run --locked --workspace --all-features --no-fail-fast
+	cargo nextest run --locked --manifest-path crates/hwkey/Cargo.toml --all-features --no-fail-fast
 
 ## Formatting and lints, as CI runs them.
 check:
+	scripts/install-test-deps
 	cargo fmt --all --check
 	cargo clippy --locked --workspace --all-targets --all-features -- -D warnings
+	cargo fmt --manifest-path crates/hwkey/Cargo.toml --all --check
+	cargo clippy --locked --manifest-path crates/hwkey/Cargo.toml --all-targets --all-features -- -D warnings
 
 ## Criterion benchmarks (results: BENCHMARKS.md).
 bench:
