@@ -6,21 +6,19 @@ export CARGO_TARGET_DIR ?= $(if $(wildcard /work/target),/work/target,$(CURDIR)/
 
 ## Run the backend on 127.0.0.1:8700 with SQLite in the data directory.
 run:
+	scripts/install-deps
 	cargo run --locked -p schild -- serve
 
 ## The whole test suite: SQLite always, and the PostgreSQL at 127.0.0.1:5432 (database `test`).
 test:
-	scripts/install-test-deps
+	scripts/install-deps
 	cargo nextest run --locked --workspace --all-features --no-fail-fast
-	cargo nextest run --locked --manifest-path crates/hwkey/Cargo.toml --all-features --no-fail-fast
 
 ## Formatting and lints, as CI runs them.
 check:
-	scripts/install-test-deps
+	scripts/install-deps
 	cargo fmt --all --check
 	cargo clippy --locked --workspace --all-targets --all-features -- -D warnings
-	cargo fmt --manifest-path crates/hwkey/Cargo.toml --all --check
-	cargo clippy --locked --manifest-path crates/hwkey/Cargo.toml --all-targets --all-features -- -D warnings
 
 ## Criterion benchmarks (results: BENCHMARKS.md).
 bench:

@@ -5,6 +5,7 @@ mod access;
 mod admin;
 mod config;
 mod console;
+mod key;
 mod review;
 mod roles;
 
@@ -49,6 +50,8 @@ enum Command {
     Access(access::AccessArgs),
     /// Access reviews: start a campaign, list campaigns, decide items, export a report.
     Review(review::ReviewArgs),
+    /// FIDO2 security keys: list, info, PIN, fingerprints, passkeys, reset, and issuing a key.
+    Key(key::KeyArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -80,13 +83,22 @@ struct ServeArgs {
     /// Default: this server's own address under the relying-party id.
     #[arg(long, env = "SCHILD_WEBAUTHN_ORIGIN", value_delimiter = ',')]
     webauthn_origin: Vec<url::Url>,
+
+    /// Register only security keys whose attestation chains to a bundled vendor root (today:
+    /// Yubico), proving their model.
+    #[arg(long, env = "SCHILD_WEBAUTHN_REQUIRE_ATTESTATION")]
+    require_attestation: bool,
 }
 
 impl ServeArgs {
     /// How the backend acts as WebAuthn relying party.
     fn security_keys(&self) -> SecurityKeySettings {
         let origins = if self.webauthn_origin.is_empty() {
-            let scheme = if self.tls_cert.is_some() { "https" } else { "http" };
+            let scheme = if self.tls_cert.is_some() {
+                "https"
+            } else {
+                "http"
+            };
             let own = format!("{scheme}://{}:{}", self.webauthn_rp_id, self.listen.port());
             url::Url::parse(&own).into_iter().collect()
         } else {
@@ -95,6 +107,9 @@ impl ServeArgs {
         SecurityKeySettings {
             rp_id: self.webauthn_rp_id.clone(),
             origins,
+            attestation_roots: self
+                .require_attestation
+                .then(schild_server::auth::security_keys::roots::bundled),
             ..SecurityKeySettings::default()
         }
     }
@@ -115,6 +130,7 @@ fn main() -> ExitCode {
                     Command::Roles(args) => roles::run(args).await,
                     Command::Access(args) => access::run(args).await,
                     Command::Review(args) => review::run(args).await,
+                    Command::Key(args) => key::run(args).await,
                 }
             })
         });

@@ -5,9 +5,9 @@
 //! (syslog, CEF, ECS) without parsing free text. Secrets never appear in an event: codes, passwords
 //! and tokens are reduced to what happened, never what was typed.
 
+use crate::authenticator::Aaguid;
 use crate::ids::{SessionId, UserId};
 use crate::rbac::review::Verdict;
-use crate::authenticator::Aaguid;
 use crate::rbac::{CampaignId, JitRequestId, JitTarget, Permission, ReviewItemId, RoleName};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
@@ -52,7 +52,7 @@ impl LoginMethod {
             Self::SecurityKey,
         ]
         .into_iter()
-            .find(|method| method.as_str() == name)
+        .find(|method| method.as_str() == name)
     }
 }
 

@@ -183,10 +183,16 @@ enum Kind {
 /// The header fields read before choosing a key. Read by hand rather than through
 /// `jsonwebtoken::decode_header`, which cannot represent `alg: none` and would report it as
 /// malformed JSON instead of an unsupported algorithm.
+///
+/// `crit` (RFC 7515 §4.1.11) lists extensions the verifier must understand; this verifier
+/// understands none, so any `crit` makes the token malformed. Checked here so the rule does not
+/// depend on the JWT library's version.
 #[derive(Deserialize)]
 struct RawHeader {
     alg: Option<String>,
     kid: Option<String>,
+    #[serde(default)]
+    crit: Option<serde_json::Value>,
 }
 
 /// Claims of either kind, so that a token of the wrong kind is recognised as such instead of
@@ -445,6 +451,9 @@ impl KeyRing {
             return Err(TokenError::Malformed);
         }
         let header = read_header(token)?;
+        if header.crit.is_some() {
+            return Err(TokenError::Malformed);
+        }
         match header.alg.as_deref() {
             Some("EdDSA") => {}
             Some(_) => return Err(TokenError::UnsupportedAlgorithm),
@@ -865,12 +874,9 @@ mod tests {
                 let mut header = Header::new(alg);
                 header.kid = Some(ring.active_kid().to_owned());
                 header.typ = Some(ACCESS_TYP.to_owned());
-                let forged = jsonwebtoken::encode(
-                    &header,
-                    &claims,
-                    &EncodingKey::from_secret(secret).unwrap(),
-                )
-                .unwrap();
+                let forged =
+                    jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(secret))
+                        .unwrap();
                 assert_eq!(
                     ring.verify_access(&forged, t0()),
                     Err(TokenError::UnsupportedAlgorithm)

@@ -3,7 +3,7 @@
 mod support;
 
 use schild_hwkey::ctap::{
-    Aaguid, KeyError, KeyTransport, PinPolicy,
+    KeyError, KeyTransport, PinPolicy,
     virtual_key::{self, VirtualKey},
 };
 use support::{open, pin};
@@ -14,8 +14,14 @@ async fn info_describes_the_virtual_key() {
     let security_key = open(&key).await;
     let info = security_key.info();
     assert_eq!(info.transport, KeyTransport::Virtual);
-    assert_eq!(info.aaguid, Some(Aaguid::from(virtual_key::AAGUID)));
-    assert_eq!(info.model, Some("Schild virtual key"));
+    assert_eq!(
+        info.aaguid,
+        Some(schild_core::authenticator::VIRTUAL_KEY_AAGUID)
+    );
+    assert_eq!(
+        info.model,
+        Some(schild_core::authenticator::VIRTUAL_KEY_MODEL)
+    );
     assert!(info.versions.contains(&"FIDO_2_0".to_owned()));
     assert!(info.versions.contains(&"FIDO_2_1".to_owned()));
     assert_eq!(info.extensions, ["credProtect", "hmac-secret"]);

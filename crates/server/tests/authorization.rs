@@ -17,10 +17,14 @@ use schild_core::rbac::{Permission, RoleCatalog};
 use schild_store::testing::TestDb;
 use serde_json::{Value, json};
 
-/// Operations anyone may call: signing in, first-admin setup, health and the public keys.
+/// Operations anyone may call: signing in (password, second factor, security key), first-admin
+/// setup, health and the public keys.
 const PUBLIC: &[&str] = &[
     "POST /api/v1/auth/login",
     "POST /api/v1/auth/mfa",
+    "POST /api/v1/auth/mfa/security-key",
+    "POST /api/v1/auth/passwordless/options",
+    "POST /api/v1/auth/passwordless",
     "POST /api/v1/auth/refresh",
     "POST /api/v1/setup",
     "GET /healthz",

@@ -71,8 +71,13 @@ pub struct HardwareKeyRow {
     pub state_reason: Option<String>,
 }
 
-const COLUMNS: &str = "id, user_id, aaguid, model, serial, station, enrolled_by, enrolled_at, \
-     state, state_changed_at, state_changed_by, state_reason";
+/// The columns every query reads and writes, in one order.
+macro_rules! key_columns {
+    () => {
+        "id, user_id, aaguid, model, serial, station, enrolled_by, enrolled_at, \
+     state, state_changed_at, state_changed_by, state_reason"
+    };
+}
 
 fn from_row(row: &AnyRow) -> Result<HardwareKeyRow, StoreError> {
     let c = Cols::new(row, "hardware_keys");
@@ -94,8 +99,10 @@ fn from_row(row: &AnyRow) -> Result<HardwareKeyRow, StoreError> {
 
 /// Adds a key to the inventory.
 pub async fn insert(conn: &mut AnyConnection, row: &HardwareKeyRow) -> Result<(), StoreError> {
-    sqlx::query(&format!(
-        "INSERT INTO hardware_keys ({COLUMNS}) \
+    sqlx::query(concat!(
+        "INSERT INTO hardware_keys (",
+        key_columns!(),
+        ") \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
     ))
     .bind(row.id.to_string())
@@ -116,14 +123,21 @@ pub async fn insert(conn: &mut AnyConnection, row: &HardwareKeyRow) -> Result<()
 }
 
 /// One key by inventory id.
-pub async fn by_id(conn: &mut AnyConnection, id: Uuid) -> Result<Option<HardwareKeyRow>, StoreError> {
-    sqlx::query(&format!("SELECT {COLUMNS} FROM hardware_keys WHERE id = $1"))
-        .bind(id.to_string())
-        .fetch_optional(&mut *conn)
-        .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()
+pub async fn by_id(
+    conn: &mut AnyConnection,
+    id: Uuid,
+) -> Result<Option<HardwareKeyRow>, StoreError> {
+    sqlx::query(concat!(
+        "SELECT ",
+        key_columns!(),
+        " FROM hardware_keys WHERE id = $1"
+    ))
+    .bind(id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?
+    .as_ref()
+    .map(from_row)
+    .transpose()
 }
 
 /// The inventory, newest first: everyone's keys, or one holder's.
@@ -132,13 +146,17 @@ pub async fn list(
     holder: Option<UserId>,
 ) -> Result<Vec<HardwareKeyRow>, StoreError> {
     let query = match holder {
-        Some(user) => sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM hardware_keys WHERE user_id = $1 \
+        Some(user) => sqlx::query(concat!(
+            "SELECT ",
+            key_columns!(),
+            " FROM hardware_keys WHERE user_id = $1 \
              ORDER BY enrolled_at DESC, id DESC"
         ))
         .bind(user.to_string()),
-        None => sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM hardware_keys ORDER BY enrolled_at DESC, id DESC"
+        None => sqlx::query(concat!(
+            "SELECT ",
+            key_columns!(),
+            " FROM hardware_keys ORDER BY enrolled_at DESC, id DESC"
         )),
     };
     query

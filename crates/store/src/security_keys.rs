@@ -84,9 +84,14 @@ pub struct CredentialRow {
     pub state_reason: Option<String>,
 }
 
-const CREDENTIAL_COLUMNS: &str = "id, user_id, credential_id, hardware_key_id, name, aaguid, \
+/// The columns every query reads and writes, in one order.
+macro_rules! credential_columns {
+    () => {
+        "id, user_id, credential_id, hardware_key_id, name, aaguid, \
      attestation_format, transports, discoverable, user_verified, credential, sign_count, state, \
-     created_at, last_used_at, state_changed_at, state_reason";
+     created_at, last_used_at, state_changed_at, state_reason"
+    };
+}
 
 fn credential_from_row(row: &AnyRow) -> Result<CredentialRow, StoreError> {
     let c = Cols::new(row, "webauthn_credentials");
@@ -121,11 +126,12 @@ pub async fn insert_credential(
     conn: &mut AnyConnection,
     row: &CredentialRow,
 ) -> Result<(), StoreError> {
-    let transports = serde_json::to_string(&row.transports).map_err(|_| StoreError::Encode {
-        what: "transports",
-    })?;
-    sqlx::query(&format!(
-        "INSERT INTO webauthn_credentials ({CREDENTIAL_COLUMNS}) \
+    let transports = serde_json::to_string(&row.transports)
+        .map_err(|_| StoreError::Encode { what: "transports" })?;
+    sqlx::query(concat!(
+        "INSERT INTO webauthn_credentials (",
+        credential_columns!(),
+        ") \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
     ))
     .bind(row.id.to_string())
@@ -166,8 +172,10 @@ pub async fn credentials_of(
     conn: &mut AnyConnection,
     user: UserId,
 ) -> Result<Vec<CredentialRow>, StoreError> {
-    sqlx::query(&format!(
-        "SELECT {CREDENTIAL_COLUMNS} FROM webauthn_credentials WHERE user_id = $1 \
+    sqlx::query(concat!(
+        "SELECT ",
+        credential_columns!(),
+        " FROM webauthn_credentials WHERE user_id = $1 \
          ORDER BY created_at, id"
     ))
     .bind(user.to_string())
@@ -183,8 +191,10 @@ pub async fn credential(
     conn: &mut AnyConnection,
     id: Uuid,
 ) -> Result<Option<CredentialRow>, StoreError> {
-    sqlx::query(&format!(
-        "SELECT {CREDENTIAL_COLUMNS} FROM webauthn_credentials WHERE id = $1"
+    sqlx::query(concat!(
+        "SELECT ",
+        credential_columns!(),
+        " FROM webauthn_credentials WHERE id = $1"
     ))
     .bind(id.to_string())
     .fetch_optional(&mut *conn)
@@ -199,8 +209,10 @@ pub async fn credential_by_credential_id(
     conn: &mut AnyConnection,
     credential_id: &str,
 ) -> Result<Option<CredentialRow>, StoreError> {
-    sqlx::query(&format!(
-        "SELECT {CREDENTIAL_COLUMNS} FROM webauthn_credentials WHERE credential_id = $1"
+    sqlx::query(concat!(
+        "SELECT ",
+        credential_columns!(),
+        " FROM webauthn_credentials WHERE credential_id = $1"
     ))
     .bind(credential_id)
     .fetch_optional(&mut *conn)
@@ -214,6 +226,18 @@ pub async fn credential_by_credential_id(
 pub async fn count_active(conn: &mut AnyConnection, user: UserId) -> Result<u64, StoreError> {
     let count: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM webauthn_credentials WHERE user_id = $1 AND state = 'active'",
+    )
+    .bind(user.to_string())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(u64::try_from(count).unwrap_or(0))
+}
+
+/// How many credentials an account has that still stand as its second factor: active ones, and
+/// blocked ones (a blocked key must not turn the account into a password-only one).
+pub async fn count_enrolled(conn: &mut AnyConnection, user: UserId) -> Result<u64, StoreError> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM webauthn_credentials WHERE user_id = $1 AND state <> 'revoked'",
     )
     .bind(user.to_string())
     .fetch_one(&mut *conn)

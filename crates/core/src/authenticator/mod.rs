@@ -7,7 +7,7 @@
 pub mod catalogue;
 pub mod policy;
 
-pub use catalogue::{AuthenticatorModel, VIRTUAL_KEY_AAGUID, Vendor};
+pub use catalogue::{VIRTUAL_KEY_AAGUID, VIRTUAL_KEY_MODEL, model_name};
 pub use policy::{CounterRegression, ModelAllowlist, PolicyRefusal, SecurityKeyPolicy};
 
 use serde::{Deserialize, Serialize};
@@ -34,15 +34,15 @@ impl Aaguid {
         self.0.is_nil()
     }
 
-    /// The model from the bundled catalogue, when known.
-    pub fn model(self) -> Option<&'static AuthenticatorModel> {
-        catalogue::model(self)
+    /// The model's name from the bundled catalogue, when known.
+    pub fn model(self) -> Option<&'static str> {
+        catalogue::model_name(self)
     }
 
     /// The model's name, or a plain statement that it is not known.
     pub fn model_name(self) -> &'static str {
         match self.model() {
-            Some(model) => model.name,
+            Some(name) => name,
             None if self.is_undisclosed() => "undisclosed model",
             None => "unknown model",
         }

@@ -33,6 +33,19 @@ impl From<Vec<u8>> for CredentialId {
     }
 }
 
+impl std::str::FromStr for CredentialId {
+    type Err = KeyError;
+    /// From base64url (with or without padding), as [`Display`](fmt::Display) writes it.
+    fn from_str(text: &str) -> Result<Self, KeyError> {
+        URL_SAFE_NO_PAD
+            .decode(text.trim().trim_end_matches('='))
+            .ok()
+            .filter(|bytes| !bytes.is_empty())
+            .map(Self)
+            .ok_or(KeyError::InvalidId { what: "credential" })
+    }
+}
+
 impl fmt::Display for CredentialId {
     /// Base64url without padding, the form WebAuthn uses (WebAuthn §5.1 `id`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

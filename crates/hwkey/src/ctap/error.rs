@@ -96,6 +96,13 @@ pub enum KeyError {
     /// The key refused the operation for a reason CTAP does not spell out.
     #[error("the key refused the operation")]
     OperationDenied,
+    /// A credential or fingerprint id typed by the user is not well-formed (base64url for
+    /// credentials, hexadecimal for fingerprints).
+    #[error("that is not a valid {what} id")]
+    InvalidId {
+        /// `credential` or `fingerprint`.
+        what: &'static str,
+    },
     /// The key answered with a CTAP status this library does not expect here: a key or library bug.
     #[error("the key answered with CTAP status {status:#04x}")]
     Device {
@@ -138,6 +145,7 @@ impl KeyError {
             Self::ResetWindowPassed => "key.reset.window_passed",
             Self::PermissionDenied => "key.permission_denied",
             Self::OperationDenied => "key.operation_denied",
+            Self::InvalidId { .. } => "key.invalid_id",
             Self::Device { .. } => "key.device_error",
             Self::Protocol { .. } => "key.protocol_error",
         }
@@ -189,6 +197,7 @@ impl KeyError {
                  and plug the key in again)."
             }
             Self::OperationDenied => "Check the key's settings, then try again.",
+            Self::InvalidId { .. } => "Copy the id exactly as the list shows it.",
             Self::Device { .. } | Self::Protocol { .. } => {
                 "Unplug the key, plug it back in and try again; if it persists, report it with the \
                  key's model and firmware version."

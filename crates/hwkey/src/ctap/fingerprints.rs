@@ -32,6 +32,25 @@ impl From<Vec<u8>> for FingerprintId {
     }
 }
 
+impl std::str::FromStr for FingerprintId {
+    type Err = KeyError;
+    /// From hexadecimal, as [`Display`](fmt::Display) writes it.
+    fn from_str(text: &str) -> Result<Self, KeyError> {
+        let text = text.trim();
+        let invalid = KeyError::InvalidId {
+            what: "fingerprint",
+        };
+        if text.is_empty() || !text.len().is_multiple_of(2) || !text.is_ascii() {
+            return Err(invalid);
+        }
+        (0..text.len())
+            .step_by(2)
+            .map(|at| u8::from_str_radix(&text[at..at + 2], 16).map_err(|_| invalid.clone()))
+            .collect::<Result<Vec<u8>, KeyError>>()
+            .map(Self)
+    }
+}
+
 impl fmt::Display for FingerprintId {
     /// Lowercase hexadecimal.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

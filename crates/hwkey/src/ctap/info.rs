@@ -2,34 +2,10 @@
 
 use std::fmt;
 
-use uuid::Uuid;
 use webauthn_authenticator_rs::ctap2::GetInfoResponse;
 use webauthn_rs_proto::AuthenticatorTransport;
 
-use super::models::model_name;
-
-/// An authenticator model identifier (AAGUID, WebAuthn §6.5.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Aaguid(Uuid);
-
-impl Aaguid {
-    /// The AAGUID as a UUID.
-    pub fn as_uuid(self) -> Uuid {
-        self.0
-    }
-}
-
-impl From<Uuid> for Aaguid {
-    fn from(uuid: Uuid) -> Self {
-        Self(uuid)
-    }
-}
-
-impl fmt::Display for Aaguid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
+pub use schild_core::authenticator::Aaguid;
 
 /// How the key is connected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,7 +105,7 @@ impl KeyInfo {
         Self {
             transport,
             aaguid,
-            model: aaguid.and_then(model_name),
+            model: aaguid.and_then(Aaguid::model),
             versions: info.versions.iter().cloned().collect(),
             extensions: info.extensions.clone().unwrap_or_default(),
             options: KeyOptions {

@@ -21,15 +21,16 @@
 
 mod credentials;
 mod discovery;
+pub mod enrollment;
 mod error;
 mod fingerprints;
 mod info;
 mod key;
-mod models;
 mod observer;
 mod pin;
 mod shared;
 pub mod virtual_key;
+mod webauthn;
 
 pub use credentials::{
     CredentialId, CredentialProtection, RelyingPartyCredentials, StoredCredential,
@@ -39,6 +40,5 @@ pub use error::KeyError;
 pub use fingerprints::{Fingerprint, FingerprintId};
 pub use info::{Aaguid, KeyInfo, KeyOptions, KeyTransport};
 pub use key::{RESET_WINDOW, SecurityKey};
-pub use models::model_name;
 pub use observer::{EnrollmentProgress, KeyObserver, SampleFeedback, SilentObserver};
 pub use pin::{MAX_PIN_BYTES, Pin, PinPolicy};

@@ -140,7 +140,7 @@ async fn second_factors(
     {
         methods.extend(["totp", "backup_code"]);
     }
-    if security_keys::count_active(conn, user).await? > 0 {
+    if security_keys::count_enrolled(conn, user).await? > 0 {
         methods.push("security_key");
     }
     Ok(methods)
@@ -300,7 +300,10 @@ pub async fn second_factor_step(
             .await?;
             if verified.is_none() {
                 return attempt
-                    .fail(LoginFailure::WrongSecurityKey, ApiError::InvalidSecondFactor)
+                    .fail(
+                        LoginFailure::WrongSecurityKey,
+                        ApiError::InvalidSecondFactor,
+                    )
                     .await;
             }
             let mut tx = state.store().begin().await?;

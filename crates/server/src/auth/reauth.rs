@@ -103,4 +103,3 @@ impl Reauthenticated {
         Ok(ApiError::InvalidSecondFactor)
     }
 }
-

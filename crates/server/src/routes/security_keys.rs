@@ -318,7 +318,11 @@ async fn my_registration_options(
     caller: Authorized<need::ProfileManage>,
     ApiJson(body): ApiJson<OwnRegistrationRequest>,
 ) -> ApiResult<Json<CeremonyView>> {
-    bounded_bytes("password", body.password.expose_secret(), PASSWORD_FIELD_MAX)?;
+    bounded_bytes(
+        "password",
+        body.password.expose_secret(),
+        PASSWORD_FIELD_MAX,
+    )?;
     let origin = origin.acting(caller.user());
     let user = load_user(&state, caller.user()).await?;
     let confirmed = reauthenticate(&state, &user, body.password, &origin, state.now()).await?;
@@ -433,7 +437,11 @@ async fn revoke_mine(
     ApiPath(path): ApiPath<KeyPath>,
     ApiJson(body): ApiJson<PasswordConfirmation>,
 ) -> ApiResult<StatusCode> {
-    bounded_bytes("password", body.password.expose_secret(), PASSWORD_FIELD_MAX)?;
+    bounded_bytes(
+        "password",
+        body.password.expose_secret(),
+        PASSWORD_FIELD_MAX,
+    )?;
     let origin = origin.acting(caller.user());
     let user = load_user(&state, caller.user()).await?;
     let confirmed = reauthenticate(&state, &user, body.password, &origin, state.now()).await?;
@@ -709,7 +717,15 @@ async fn mark_lost(
     ApiPath(path): ApiPath<KeyPath>,
     ApiJson(body): ApiJson<ReasonRequest>,
 ) -> ApiResult<Json<WithdrawnView>> {
-    withdraw(&state, origin, caller.user(), path.id, KeyState::Lost, &body.reason).await
+    withdraw(
+        &state,
+        origin,
+        caller.user(),
+        path.id,
+        KeyState::Lost,
+        &body.reason,
+    )
+    .await
 }
 
 /// Marks an issued key revoked (returned, broken, holder left): its credentials are revoked.
@@ -724,5 +740,13 @@ async fn mark_revoked(
     ApiPath(path): ApiPath<KeyPath>,
     ApiJson(body): ApiJson<ReasonRequest>,
 ) -> ApiResult<Json<WithdrawnView>> {
-    withdraw(&state, origin, caller.user(), path.id, KeyState::Revoked, &body.reason).await
+    withdraw(
+        &state,
+        origin,
+        caller.user(),
+        path.id,
+        KeyState::Revoked,
+        &body.reason,
+    )
+    .await
 }

@@ -2,10 +2,10 @@
 #![allow(dead_code, missing_docs)]
 
 use reqwest::{Client, Method, Response, StatusCode};
+use schild_core::authenticator::SecurityKeyPolicy;
 use schild_core::clock::ManualClock;
 use schild_core::lockout::LockoutPolicy;
 use schild_core::password::PasswordPolicy;
-use schild_core::authenticator::SecurityKeyPolicy;
 use schild_server::auth::security_keys::SecurityKeySettings;
 use schild_server::{AppState, Backend, Identity, Transport};
 use schild_store::testing::TestDb;
@@ -53,14 +53,7 @@ impl TestServer {
 
     /// A backend acting as WebAuthn relying party `schild.test` for the origin [`ORIGIN`].
     pub async fn start_with_keys(db: TestDb, policy: SecurityKeyPolicy) -> Self {
-        let settings = SecurityKeySettings {
-            rp_id: "schild.test".into(),
-            rp_name: "Schild test".into(),
-            origins: vec![ORIGIN.parse().unwrap()],
-            policy,
-            attestation_roots: None,
-        };
-        Self::start_configured(db, LockoutPolicy::default(), settings).await
+        Self::start_configured(db, LockoutPolicy::default(), key_settings(policy)).await
     }
 
     pub async fn start_configured(
@@ -237,6 +230,17 @@ impl TestServer {
             let _ = stop.send(());
         }
         self.db.cleanup().await;
+    }
+}
+
+/// The relying party `schild.test`, for the origin [`ORIGIN`], with `policy`.
+pub fn key_settings(policy: SecurityKeyPolicy) -> SecurityKeySettings {
+    SecurityKeySettings {
+        rp_id: "schild.test".into(),
+        rp_name: "Schild test".into(),
+        origins: vec![ORIGIN.parse().unwrap()],
+        policy,
+        attestation_roots: None,
     }
 }
 

@@ -56,7 +56,7 @@ use state::KeyState;
 
 /// The virtual key's AAGUID. Chosen at random for Schild (UUID v4); it identifies the model
 /// "Schild virtual key" and is not registered in the FIDO Metadata Service.
-pub const AAGUID: Uuid = uuid::uuid!("541aa6cd-44a0-4374-9062-09f54484878b");
+pub const AAGUID: Uuid = schild_core::authenticator::VIRTUAL_KEY_AAGUID.0;
 
 /// The firmware version the virtual key reports in authenticatorGetInfo (0x0e).
 pub const FIRMWARE_VERSION: u32 = 0x0001_0000;

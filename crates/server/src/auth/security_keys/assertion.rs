@@ -6,9 +6,9 @@
 //! §7.2 step 21) is recorded and, by policy, blocks the credential: its key may have been cloned.
 
 use super::{Ceremony, ceremony_state, credential_id_text, errors, open_ceremony};
+use crate::auth::Origin;
 use crate::auth::guard::{self, Tally};
 use crate::auth::session::{self, IssuedTokens};
-use crate::auth::Origin;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use schild_core::audit::{AuditEvent, LoginFailure, LoginMethod};
@@ -148,20 +148,25 @@ pub async fn finish_passwordless(
         security_keys::take_ceremony(&mut conn, ceremony, CeremonyPurpose::Passwordless, now)
             .await?;
     let credential_id = credential_id_text(response.get_credential_id());
-    let holder = match response
-        .get_user_unique_id()
-        .and_then(|handle| Uuid::from_slice(handle).ok())
-    {
-        Some(id) => users::by_id(&mut conn, UserId(id)).await?,
+    let credential = security_keys::credential_by_credential_id(&mut conn, &credential_id).await?;
+    // The account is the credential's owner. A user handle, when the client passes one on
+    // (WebAuthn L2 §7.2 step 6), must name that same account; some CTAP clients drop it, and the
+    // credential id alone names exactly one stored credential.
+    let handle = match response.get_user_unique_id() {
+        Some(handle) => Some(Uuid::from_slice(handle).ok().map(UserId)),
         None => None,
     };
-    let credential = security_keys::credential_by_credential_id(&mut conn, &credential_id).await?;
+    let holder = match &credential {
+        Some(credential) => users::by_id(&mut conn, credential.user_id).await?,
+        None => None,
+    };
     drop(conn);
     let (Some(stored), Some(user), Some(credential)) = (stored, holder, credential) else {
         return refuse(state, None, UNKNOWN_KEY, Tally::AddressOnly, origin, now).await;
     };
     let name = user.username.to_string();
-    if credential.user_id != user.id || !credential.discoverable {
+    let handle_matches = handle.is_none_or(|handle| handle == Some(user.id));
+    if !handle_matches || !credential.discoverable {
         return refuse(state, Some(user.id), &name, Tally::AddressOnly, origin, now).await;
     }
     if !guard::admit(state, user.id, &name, origin, now).await? {
@@ -251,8 +256,7 @@ async fn counter_regressed(
     origin: &Origin,
     now: OffsetDateTime,
 ) -> ApiResult<()> {
-    let block =
-        state.security_keys().policy().on_counter_regression == CounterRegression::Block;
+    let block = state.security_keys().policy().on_counter_regression == CounterRegression::Block;
     let mut tx = state.store().begin().await?;
     let blocked = block
         && security_keys::set_credential_state(

@@ -7,9 +7,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use schild_core::audit::AuditEvent;
 use schild_core::ids::UserId;
+use schild_store::audit;
 use schild_store::hardware_keys::{self, HardwareKeyRow, KeyState};
 use schild_store::security_keys::{self, CredentialRow, CredentialState};
-use schild_store::audit;
 use uuid::Uuid;
 
 /// An account's credentials, in any state, oldest first.
@@ -91,7 +91,9 @@ pub async fn unblock(
     )
     .await?
     {
-        return Err(errors::wrong_state("only a blocked credential can be unblocked"));
+        return Err(errors::wrong_state(
+            "only a blocked credential can be unblocked",
+        ));
     }
     let event = AuditEvent::SecurityKeyUnblocked {
         user,

@@ -12,23 +12,28 @@ mod assertion;
 mod errors;
 mod manage;
 mod registration;
+pub mod roots;
 
-pub use assertion::{begin_passwordless, begin_second_factor, finish_passwordless};
 pub(crate) use assertion::verify_second_factor;
+pub use assertion::{begin_passwordless, begin_second_factor, finish_passwordless};
 pub use manage::{list, list_inventory, rename, revoke, unblock, withdraw_hardware_key};
 pub use registration::{Issue, Registered, Registration, begin_registration, finish_registration};
 
 use crate::error::ApiError;
 use schild_core::authenticator::{Aaguid, SecurityKeyPolicy};
-use schild_store::security_keys::{CeremonyPurpose, CeremonyRow};
 use schild_store::AnyConnection;
+use schild_store::security_keys::{CeremonyPurpose, CeremonyRow};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::{Duration, OffsetDateTime};
 use url::Url;
 use uuid::Uuid;
 use webauthn_rs_core::WebauthnCore;
-use webauthn_rs_core::proto::{AttestationCaList, AttestationMetadata, Credential};
+use webauthn_rs_core::internals::AuthenticatorData;
+use webauthn_rs_core::proto::{
+    AttestationCaList, AttestationMetadata, Credential, RegisterPublicKeyCredential,
+    Registration as RegistrationCeremony,
+};
 
 /// How long a ceremony may take: reading a PIN prompt and touching a key fits easily, a
 /// challenge left lying around does not.
@@ -156,18 +161,45 @@ fn ceremony_state<T: DeserializeOwned>(row: &CeremonyRow) -> Result<T, ApiError>
     serde_json::from_str(&row.state).map_err(ApiError::internal)
 }
 
-/// The AAGUID a credential's attestation vouched for; undisclosed for `none` attestation.
-fn attested_aaguid(credential: &Credential) -> Aaguid {
-    match &credential.attestation.metadata {
-        AttestationMetadata::Packed { aaguid } | AttestationMetadata::Tpm { aaguid, .. } => {
-            Aaguid(*aaguid)
-        }
-        _ => Aaguid::UNDISCLOSED,
+/// The AAGUID of a newly registered credential. From the attestation's metadata when it carries
+/// one (packed with a certificate, TPM); otherwise from the authenticator data, which a packed
+/// self-attestation signs with the credential's own key. Undisclosed when the key sent zeros
+/// (attestation `none`) or no attested credential data at all.
+fn registered_aaguid(credential: &Credential, answer: &RegisterPublicKeyCredential) -> Aaguid {
+    if let AttestationMetadata::Packed { aaguid } | AttestationMetadata::Tpm { aaguid, .. } =
+        &credential.attestation.metadata
+    {
+        return Aaguid(*aaguid);
     }
+    let Ok(serde_cbor_2::Value::Map(object)) = serde_cbor_2::from_slice::<serde_cbor_2::Value>(
+        answer.response.attestation_object.as_ref(),
+    ) else {
+        return Aaguid::UNDISCLOSED;
+    };
+    object
+        .get(&serde_cbor_2::Value::Text("authData".into()))
+        .and_then(|value| match value {
+            serde_cbor_2::Value::Bytes(bytes) => {
+                AuthenticatorData::<RegistrationCeremony>::try_from(bytes.as_slice()).ok()
+            }
+            _ => None,
+        })
+        .and_then(|data| data.acd)
+        .map_or(Aaguid::UNDISCLOSED, |acd| {
+            Aaguid(Uuid::from_bytes(acd.aaguid))
+        })
 }
 
 /// A credential id as stored: base64url without padding.
 fn credential_id_text(id: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id)
+}
+
+/// An attestation format's name as WebAuthn spells it (`packed`, `tpm`, `none`, …).
+fn format_name(format: &webauthn_rs_core::proto::AttestationFormat) -> String {
+    serde_json::to_value(format)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".into())
 }

@@ -1,12 +1,14 @@
 //! Registering a security key or passkey to an account: by its holder (after re-entering the
 //! password) or for them at an enrollment station (by an operator holding `key:enroll`).
 
-use super::{Ceremony, attested_aaguid, ceremony_state, credential_id_text, errors, open_ceremony};
+use super::{
+    Ceremony, ceremony_state, credential_id_text, errors, format_name, open_ceremony,
+    registered_aaguid,
+};
 use crate::auth::Origin;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use schild_core::audit::AuditEvent;
-use schild_core::authenticator::Aaguid;
 use schild_core::ids::uuid_v7;
 use schild_core::rbac::RoleName;
 use schild_store::hardware_keys::{self, HardwareKeyRow, KeyState};
@@ -52,7 +54,6 @@ pub async fn begin_registration(
             base64::engine::general_purpose::URL_SAFE_NO_PAD
                 .decode(&row.credential_id)
                 .ok()
-                .map(Into::into)
         })
         .collect();
     let verify = passwordless || uv_required(state, user);
@@ -75,7 +76,7 @@ pub async fn begin_registration(
         .exclude_credentials(Some(exclude))
         .reject_synchronised_authenticators(false)
         .extensions(Some(RequestRegistrationExtensions {
-            cred_protect: verify.then(|| CredProtect {
+            cred_protect: verify.then_some(CredProtect {
                 credential_protection_policy: CredentialProtectionPolicy::UserVerificationRequired,
                 enforce_credential_protection_policy: Some(false),
             }),
@@ -172,10 +173,10 @@ pub async fn finish_registration(
         .core()
         .register_credential(&registration.credential, &stored.ceremony, rp.roots())
         .map_err(|error| errors::registration_rejected(&error))?;
-    let aaguid = attested_aaguid(&credential);
-    if let Err(refusal) =
-        rp.policy()
-            .admit(aaguid, credential.user_verified, stored.uv_required)
+    let aaguid = registered_aaguid(&credential, &registration.credential);
+    if let Err(refusal) = rp
+        .policy()
+        .admit(aaguid, credential.user_verified, stored.uv_required)
     {
         let event = AuditEvent::SecurityKeyRefused {
             user: user.id,
@@ -209,7 +210,7 @@ pub async fn finish_registration(
         hardware_key_id: hardware_key.as_ref().map(|key| key.id),
         name: registration.name,
         aaguid: aaguid.to_string(),
-        attestation_format: credential.attestation_format.to_string(),
+        attestation_format: format_name(&credential.attestation_format),
         transports: registration
             .credential
             .response
@@ -257,4 +258,3 @@ pub async fn finish_registration(
             .lacks_backup(usize::try_from(active).unwrap_or(usize::MAX)),
     })
 }
-
