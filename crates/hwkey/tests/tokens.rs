@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use schild_hwkey::hsm::testing::{MODULE, SoftHsm, TOKEN_LABEL};
-use schild_hwkey::hsm::{HsmError, KeyKind, KeyLabel, Module};
+use schild_hwkey::hsm::{HsmError, KeyKind, KeyLabel, KeyUse, Module};
 use schild_hwkey::softhsm_test;
 use secrecy::SecretString;
 
@@ -170,6 +170,40 @@ softhsm_test!(
         // The label is free again: no public half was left behind.
         token.generate(KeyKind::Aes256, &name).unwrap();
         let error = token.delete_key(&label("never-made")).unwrap_err();
+        assert!(matches!(error, HsmError::KeyNotFound { .. }), "{error:?}");
+    }
+);
+
+softhsm_test!(
+    fn a_key_is_used_only_for_what_it_is(hsm) {
+        let token = hsm.login();
+        token.generate(KeyKind::Aes256, &label("kek")).unwrap();
+        token.generate(KeyKind::P256, &label("signer")).unwrap();
+        let error = token.sign(&label("kek"), b"message").unwrap_err();
+        assert!(
+            matches!(
+                error,
+                HsmError::WrongKeyKind {
+                    needed: KeyUse::Signing,
+                    found: Some(KeyKind::Aes256),
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        let error = token.wrap(&label("signer"), b"data", b"aad").unwrap_err();
+        assert!(
+            matches!(
+                error,
+                HsmError::WrongKeyKind {
+                    needed: KeyUse::Wrapping,
+                    found: Some(KeyKind::P256),
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        let error = token.sign(&label("nothing"), b"message").unwrap_err();
         assert!(matches!(error, HsmError::KeyNotFound { .. }), "{error:?}");
     }
 );

@@ -367,6 +367,51 @@ pub(super) fn one_object(
     }
 }
 
+/// The key of kind `needed` labelled `label`, as an object of `class`: its secret key, private
+/// key or public key. A key of another kind under that label is a [`HsmError::WrongKeyKind`].
+pub(super) fn key_for(
+    session: &Session,
+    label: &KeyLabel,
+    needed: KeyUse,
+    class: ObjectClass,
+) -> Result<(ObjectHandle, KeyKind), HsmError> {
+    let owner = match needed {
+        KeyUse::Wrapping => ObjectClass::SECRET_KEY,
+        KeyUse::Signing => ObjectClass::PRIVATE_KEY,
+    };
+    let other = match needed {
+        KeyUse::Wrapping => ObjectClass::PRIVATE_KEY,
+        KeyUse::Signing => ObjectClass::SECRET_KEY,
+    };
+    let wrong = |found| HsmError::WrongKeyKind {
+        label: label.to_string(),
+        needed,
+        found,
+    };
+    let Some(owner_handle) = one_object(session, label, owner)? else {
+        return match one_object(session, label, other)? {
+            Some(handle) => Err(wrong(kind_of(session, handle, other)?)),
+            None => Err(HsmError::KeyNotFound {
+                label: label.to_string(),
+            }),
+        };
+    };
+    let kind = match kind_of(session, owner_handle, owner)? {
+        Some(kind) if kind.usage() == needed => kind,
+        found => return Err(wrong(found)),
+    };
+    if class == owner {
+        return Ok((owner_handle, kind));
+    }
+    match one_object(session, label, class)? {
+        Some(handle) => Ok((handle, kind)),
+        None => Err(HsmError::UnexpectedKeyData {
+            label: label.to_string(),
+            reason: "the private key has no public key object beside it",
+        }),
+    }
+}
+
 /// Every object labelled `label`, of any class.
 fn objects_labelled(session: &Session, label: &KeyLabel) -> Result<Vec<ObjectHandle>, HsmError> {
     session
