@@ -5,6 +5,7 @@ mod access;
 mod admin;
 mod config;
 mod console;
+mod hsm;
 mod review;
 mod roles;
 
@@ -48,6 +49,8 @@ enum Command {
     Access(access::AccessArgs),
     /// Access reviews: start a campaign, list campaigns, decide items, export a report.
     Review(review::ReviewArgs),
+    /// PKCS#11 HSMs: list slots and keys, generate, sign, self-test.
+    Hsm(hsm::HsmArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -87,6 +90,10 @@ fn main() -> ExitCode {
                     Command::Roles(args) => roles::run(args).await,
                     Command::Access(args) => access::run(args).await,
                     Command::Review(args) => review::run(args).await,
+                    Command::Hsm(args) => tokio::task::spawn_blocking(move || hsm::run(args))
+                        .await
+                        .map_err(anyhow::Error::from)
+                        .and_then(|outcome| outcome),
                 }
             })
         });
