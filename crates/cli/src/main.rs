@@ -5,6 +5,7 @@ mod access;
 mod admin;
 mod config;
 mod console;
+mod hsm;
 mod key;
 mod review;
 mod roles;
@@ -52,6 +53,8 @@ enum Command {
     Review(review::ReviewArgs),
     /// FIDO2 security keys: list, info, PIN, fingerprints, passkeys, reset, and issuing a key.
     Key(key::KeyArgs),
+    /// PKCS#11 HSMs: list slots and keys, generate, sign, self-test.
+    Hsm(hsm::HsmArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -131,6 +134,10 @@ fn main() -> ExitCode {
                     Command::Access(args) => access::run(args).await,
                     Command::Review(args) => review::run(args).await,
                     Command::Key(args) => key::run(args).await,
+                    Command::Hsm(args) => tokio::task::spawn_blocking(move || hsm::run(args))
+                        .await
+                        .map_err(anyhow::Error::from)
+                        .and_then(|outcome| outcome),
                 }
             })
         });

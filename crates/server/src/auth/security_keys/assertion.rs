@@ -152,10 +152,9 @@ pub async fn finish_passwordless(
     // The account is the credential's owner. A user handle, when the client passes one on
     // (WebAuthn L2 §7.2 step 6), must name that same account; some CTAP clients drop it, and the
     // credential id alone names exactly one stored credential.
-    let handle = match response.get_user_unique_id() {
-        Some(handle) => Some(Uuid::from_slice(handle).ok().map(UserId)),
-        None => None,
-    };
+    let handle = response
+        .get_user_unique_id()
+        .map(|handle| Uuid::from_slice(handle).ok().map(UserId));
     let holder = match &credential {
         Some(credential) => users::by_id(&mut conn, credential.user_id).await?,
         None => None,
