@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+#[macro_use]
 mod common;
 
 use async_trait::async_trait;
@@ -20,23 +21,6 @@ use schild_store::testing::TestDb;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use webauthn_rs_proto::RegisterPublicKeyCredential;
-
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if let Some(db) = super::TestDb::sqlite().await { super::$name(db).await }
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if let Some(db) = super::TestDb::postgres().await { super::$name(db).await }
-            })*
-        }
-    };
-}
 
 on_both_databases!(station_issues_a_key_that_then_signs_in);
 

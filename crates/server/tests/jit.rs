@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+#[macro_use]
 mod common;
 
 use common::{TestServer, USER_PASSWORD};
@@ -12,23 +13,6 @@ use reqwest::StatusCode;
 use schild_store::testing::TestDb;
 use serde_json::{Value, json};
 use time::Duration;
-
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if let Some(db) = super::TestDb::sqlite().await { super::$name(db).await }
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if let Some(db) = super::TestDb::postgres().await { super::$name(db).await }
-            })*
-        }
-    };
-}
 
 on_both_databases!(
     grant_is_approved_by_another_usable_and_expires_by_itself,

@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+#[macro_use]
 mod common;
 
 use common::{TestServer, USER_PASSWORD};
@@ -16,23 +17,6 @@ use schild_store::testing::TestDb;
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
-
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if let Some(db) = super::TestDb::sqlite().await { super::$name(db).await }
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if let Some(db) = super::TestDb::postgres().await { super::$name(db).await }
-            })*
-        }
-    };
-}
 
 on_both_databases!(
     campaign_decisions_deadline_escalation_auto_revocation_and_report,

@@ -4,33 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+#[macro_use]
 mod common;
 
 use common::{TestServer, USER_PASSWORD};
 use reqwest::StatusCode;
 use schild_store::testing::TestDb;
 use serde_json::{Value, json};
-
-macro_rules! on_both_databases {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $name() {
-                if let Some(db) = schild_store::testing::TestDb::sqlite().await {
-                    super::$name(db).await;
-                }
-            })+
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $name() {
-                if let Some(db) = schild_store::testing::TestDb::postgres().await {
-                    super::$name(db).await;
-                }
-            })+
-        }
-    };
-}
 
 on_both_databases!(
     role_changes_apply_on_the_next_request,

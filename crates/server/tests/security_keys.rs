@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+#[macro_use]
 mod common;
 
 use common::{ORIGIN, TestServer, USER_PASSWORD, key_settings};
@@ -15,23 +16,6 @@ use serde_json::{Value, json};
 use url::Url;
 use webauthn_authenticator_rs::WebauthnAuthenticator;
 use webauthn_authenticator_rs::softtoken::SoftToken;
-
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if let Some(db) = super::TestDb::sqlite().await { super::$name(db).await }
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if let Some(db) = super::TestDb::postgres().await { super::$name(db).await }
-            })*
-        }
-    };
-}
 
 on_both_databases!(
     key_registers_and_signs_in_as_second_factor,

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+#[macro_use]
 mod common;
 
 use common::{ADMIN_PASSWORD, TestServer, USER_PASSWORD, totp_code};
@@ -14,23 +15,6 @@ use schild_store::testing::TestDb;
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use time::Duration;
-
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if let Some(db) = super::TestDb::sqlite().await { super::$name(db).await }
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if let Some(db) = super::TestDb::postgres().await { super::$name(db).await }
-            })*
-        }
-    };
-}
 
 on_both_databases!(
     parallel_guesses_cannot_outrun_the_lock,

@@ -216,6 +216,27 @@ pub struct SecondFactorOutcome {
     pub new_backup_codes: Option<Vec<BackupCode>>,
 }
 
+/// The account an MFA challenge from the password step names, from an address that is not
+/// blocked; [`ApiError::ChallengeExpired`] for a forged, expired or orphaned challenge.
+pub(crate) async fn challenged_account(
+    state: &AppState,
+    challenge: &str,
+    origin: &Origin,
+    now: OffsetDateTime,
+) -> ApiResult<UserRow> {
+    guard::ensure_ip_allowed(state, origin.ip, now).await?;
+    let claims = state
+        .keys()
+        .read()
+        .await
+        .verify_mfa_challenge(challenge, now)
+        .map_err(|_| ApiError::ChallengeExpired)?;
+    let mut conn = state.store().acquire().await?;
+    users::by_id(&mut conn, claims.sub)
+        .await?
+        .ok_or(ApiError::ChallengeExpired)
+}
+
 /// The second-factor step.
 pub async fn second_factor_step(
     state: &AppState,
@@ -224,18 +245,7 @@ pub async fn second_factor_step(
     origin: &Origin,
 ) -> ApiResult<SecondFactorOutcome> {
     let now = state.now();
-    guard::ensure_ip_allowed(state, origin.ip, now).await?;
-    let claims = state
-        .keys()
-        .read()
-        .await
-        .verify_mfa_challenge(challenge, now)
-        .map_err(|_| ApiError::ChallengeExpired)?;
-    let user = {
-        let mut conn = state.store().acquire().await?;
-        users::by_id(&mut conn, claims.sub).await?
-    }
-    .ok_or(ApiError::ChallengeExpired)?;
+    let user = challenged_account(state, challenge, origin, now).await?;
     let name = user.username.to_string();
     let mut attempt = Attempt::new(state, Some(user.id), &name, origin, now);
     if user.disabled {

@@ -1,5 +1,5 @@
 //! A real backend on a loopback port, over a real database, with a clock the test moves.
-#![allow(dead_code, missing_docs)]
+#![allow(dead_code, missing_docs, unused_macros)]
 
 use reqwest::{Client, Method, Response, StatusCode};
 use schild_core::authenticator::SecurityKeyPolicy;
@@ -12,6 +12,29 @@ use schild_store::testing::TestDb;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use time::OffsetDateTime;
+
+/// Declares each named `async fn(TestDb)` as two tests: `sqlite::name` and `postgres::name` (the
+/// latter skipped only when `SCHILD_TEST_SKIP_POSTGRES` says so).
+macro_rules! on_both_databases {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if let Some(db) = schild_store::testing::TestDb::sqlite().await {
+                    super::$name(db).await
+                }
+            })+
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if let Some(db) = schild_store::testing::TestDb::postgres().await {
+                    super::$name(db).await
+                }
+            })+
+        }
+    };
+}
 
 pub const ADMIN_PASSWORD: &str = "correct horse battery staple 42";
 pub const USER_PASSWORD: &str = "tangerine orbit lantern violin 7";

@@ -32,17 +32,8 @@ pub async fn begin_second_factor(
     origin: &Origin,
 ) -> ApiResult<Ceremony<RequestChallengeResponse>> {
     let now = state.now();
-    guard::ensure_ip_allowed(state, origin.ip, now).await?;
-    let claims = state
-        .keys()
-        .read()
-        .await
-        .verify_mfa_challenge(challenge, now)
-        .map_err(|_| ApiError::ChallengeExpired)?;
+    let user = crate::auth::login::challenged_account(state, challenge, origin, now).await?;
     let mut conn = state.store().acquire().await?;
-    let user = users::by_id(&mut conn, claims.sub)
-        .await?
-        .ok_or(ApiError::ChallengeExpired)?;
     let credentials: Vec<Credential> = security_keys::credentials_of(&mut conn, user.id)
         .await?
         .iter()

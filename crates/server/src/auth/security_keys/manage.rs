@@ -45,29 +45,24 @@ pub async fn revoke(
     reason: &str,
     origin: &Origin,
 ) -> ApiResult<()> {
-    let now = state.now();
-    let mut tx = state.store().begin().await?;
-    let row = owned(&mut tx, user, credential).await?;
-    if !security_keys::set_credential_state(
-        &mut tx,
-        row.id,
-        row.state,
-        CredentialState::Revoked,
-        reason,
-        now,
-    )
-    .await?
-    {
-        return Err(errors::wrong_state("the credential is already revoked"));
-    }
     let event = AuditEvent::SecurityKeyRevoked {
         user,
         credential,
         reason: reason.to_owned(),
     };
-    audit::append(&mut tx, &origin.record(now, event)).await?;
-    tx.commit().await?;
-    Ok(())
+    let refusal = "the credential is already revoked";
+    transition(
+        state,
+        user,
+        credential,
+        None,
+        CredentialState::Revoked,
+        reason,
+        origin,
+        event,
+        refusal,
+    )
+    .await
 }
 
 /// Makes a credential blocked after a counter regression usable again.
@@ -78,28 +73,48 @@ pub async fn unblock(
     reason: &str,
     origin: &Origin,
 ) -> ApiResult<()> {
-    let now = state.now();
-    let mut tx = state.store().begin().await?;
-    let row = owned(&mut tx, user, credential).await?;
-    if !security_keys::set_credential_state(
-        &mut tx,
-        row.id,
-        CredentialState::Blocked,
-        CredentialState::Active,
-        reason,
-        now,
-    )
-    .await?
-    {
-        return Err(errors::wrong_state(
-            "only a blocked credential can be unblocked",
-        ));
-    }
     let event = AuditEvent::SecurityKeyUnblocked {
         user,
         credential,
         reason: reason.to_owned(),
     };
+    let refusal = "only a blocked credential can be unblocked";
+    let from = Some(CredentialState::Blocked);
+    transition(
+        state,
+        user,
+        credential,
+        from,
+        CredentialState::Active,
+        reason,
+        origin,
+        event,
+        refusal,
+    )
+    .await
+}
+
+/// Moves one of `user`'s credentials to `to` (from `from`, or from whatever state it is in) and
+/// audits `event`, in one transaction; `refusal` when it is not in a state that allows it.
+#[allow(clippy::too_many_arguments)]
+async fn transition(
+    state: &AppState,
+    user: UserId,
+    credential: Uuid,
+    from: Option<CredentialState>,
+    to: CredentialState,
+    reason: &str,
+    origin: &Origin,
+    event: AuditEvent,
+    refusal: &'static str,
+) -> ApiResult<()> {
+    let now = state.now();
+    let mut tx = state.store().begin().await?;
+    let row = owned(&mut tx, user, credential).await?;
+    let from = from.unwrap_or(row.state);
+    if !security_keys::set_credential_state(&mut tx, row.id, from, to, reason, now).await? {
+        return Err(errors::wrong_state(refusal));
+    }
     audit::append(&mut tx, &origin.record(now, event)).await?;
     tx.commit().await?;
     Ok(())
