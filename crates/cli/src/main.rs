@@ -12,6 +12,7 @@ mod roles;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
+use schild_core::authenticator::{Aaguid, ModelAllowlist, SecurityKeyPolicy};
 use schild_core::rbac::review::ReviewSchedule;
 use schild_server::auth::security_keys::SecurityKeySettings;
 use schild_server::{Backend, TlsFiles, Transport};
@@ -91,6 +92,16 @@ struct ServeArgs {
     /// Yubico), proving their model.
     #[arg(long, env = "SCHILD_WEBAUTHN_REQUIRE_ATTESTATION")]
     require_attestation: bool,
+
+    /// Allow only security keys of this model (its AAGUID; repeatable, comma-separated in the
+    /// environment). Default: any model.
+    #[arg(
+        long = "allow-key-model",
+        value_name = "AAGUID",
+        env = "SCHILD_ALLOWED_KEY_MODELS",
+        value_delimiter = ','
+    )]
+    allowed_key_models: Vec<Aaguid>,
 }
 
 impl ServeArgs {
@@ -113,6 +124,14 @@ impl ServeArgs {
             attestation_roots: self
                 .require_attestation
                 .then(schild_server::auth::security_keys::roots::bundled),
+            policy: SecurityKeyPolicy {
+                allowed_models: if self.allowed_key_models.is_empty() {
+                    ModelAllowlist::Any
+                } else {
+                    ModelAllowlist::Only(self.allowed_key_models.iter().copied().collect())
+                },
+                ..SecurityKeyPolicy::default()
+            },
             ..SecurityKeySettings::default()
         }
     }

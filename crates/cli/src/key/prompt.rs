@@ -15,10 +15,12 @@ impl KeyObserver for ConsoleObserver {
 
     fn enrollment_progress(&self, progress: &EnrollmentProgress) {
         let advice = progress.feedback.map(|feedback| feedback.advice());
-        match (progress.remaining_samples, advice) {
-            (0, _) => eprintln!("Fingerprint captured."),
-            (left, Some(advice)) => eprintln!("{advice} ({left} samples to go)"),
-            (left, None) => eprintln!("Sample taken; lift and touch again ({left} to go)."),
+        let left = progress.remaining_samples;
+        let samples = if left == 1 { "sample" } else { "samples" };
+        match advice {
+            _ if left == 0 => eprintln!("Fingerprint captured."),
+            Some(advice) => eprintln!("{advice} ({left} {samples} to go)"),
+            None => eprintln!("Sample taken; lift and touch again ({left} {samples} to go)."),
         }
     }
 }
