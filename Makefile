@@ -23,6 +23,7 @@ check:
 ## Criterion benchmarks (results: BENCHMARKS.md).
 bench:
 	cargo bench --locked -p schild-core
+	cargo bench --locked -p schild-server --bench authorization --bench webauthn
 
 ## Load run against a release build of the backend: login and refresh under wrk (figures: BENCHMARKS.md).
 .PHONY: load

@@ -101,9 +101,9 @@ async fn station_issues_a_key_that_then_signs_in(db: TestDb) {
         user_id: person["id"].as_str().unwrap().to_owned(),
     };
 
-    // A new biometric key, straight from the box: no PIN, no fingerprints. It stores every
-    // credential as discoverable (the CTAP client library never asks for rk).
-    let device = VirtualKey::builder().discoverable_by_default(true).build();
+    // A new biometric key, straight from the box: no PIN, no fingerprints, and it keeps a
+    // credential discoverable only when the client asks for one (rk).
+    let device = VirtualKey::new();
     let mut key = SecurityKey::open(device.clone(), Arc::new(SilentObserver))
         .await
         .unwrap();

@@ -66,6 +66,10 @@ impl<T: Token> SecurityKey<T> {
         Ok(&self.info)
     }
 
+    pub(crate) fn token(&self) -> &SharedToken<T> {
+        &self.token
+    }
+
     pub(crate) fn observer(&self) -> Arc<dyn KeyObserver> {
         Arc::clone(&self.observer)
     }

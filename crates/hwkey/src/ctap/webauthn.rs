@@ -8,15 +8,15 @@ use webauthn_authenticator_rs::WebauthnAuthenticator;
 use webauthn_authenticator_rs::transport::Token;
 use webauthn_rs_proto::{
     CreationChallengeResponse, PublicKeyCredential, RegisterPublicKeyCredential,
-    RequestChallengeResponse,
+    RequestChallengeResponse, ResidentKeyRequirement,
 };
 
 use super::{KeyError, Pin, SecurityKey, observer::UiBridge};
 
 impl<T: Token> SecurityKey<T> {
     /// Answers a registration ceremony (`navigator.credentials.create`) for `origin`, verifying
-    /// the holder with `pin` when the key has one. Blocks the calling thread while the key waits
-    /// for its touch.
+    /// the holder with `pin` when the key has one. A relying party that requires a discoverable
+    /// credential gets one. Blocks the calling thread while the key waits for its touch.
     pub async fn register(
         &mut self,
         pin: Option<&Pin>,
@@ -25,10 +25,20 @@ impl<T: Token> SecurityKey<T> {
     ) -> Result<RegisterPublicKeyCredential, KeyError> {
         let observer = self.observer();
         let bridge = UiBridge::new(pin, &*observer);
+        let discoverable = options
+            .public_key
+            .authenticator_selection
+            .as_ref()
+            .is_some_and(|selection| {
+                selection.require_resident_key
+                    || selection.resident_key == Some(ResidentKeyRequirement::Required)
+            });
+        self.token().require_resident_key(discoverable);
         let result = {
             let mut authenticator = self.authenticator(&bridge).await?;
             authenticator.do_registration(origin, options)
         };
+        self.token().require_resident_key(false);
         match result {
             Ok(answer) => Ok(answer),
             Err(error) => Err(self.pin_error(error).await),
