@@ -19,5 +19,6 @@ pub mod rbac;
 pub mod refresh;
 pub mod token;
 pub mod totp;
+pub mod vault;
 
 pub use rand;
