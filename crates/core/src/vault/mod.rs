@@ -8,6 +8,8 @@
 
 pub mod envelope;
 pub mod local_key;
+pub mod passphrase;
 
 pub use envelope::{Envelope, ItemContext, VaultError, open, rewrap, seal};
 pub use local_key::LocalKek;
+pub use passphrase::{PassphraseError, PassphraseParams, derive_kek};
