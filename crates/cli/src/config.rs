@@ -4,6 +4,7 @@ use anyhow::Context;
 use schild_core::clock::SystemClock;
 use schild_core::lockout::LockoutPolicy;
 use schild_core::password::PasswordPolicy;
+use schild_core::provider::KeyEncryptionKey;
 use schild_server::auth::security_keys::SecurityKeySettings;
 use schild_server::{AppState, Identity};
 use schild_store::Store;
@@ -17,6 +18,12 @@ pub struct DatabaseArgs {
     /// ($SCHILD_DATA_DIR, else $XDG_DATA_HOME/schild, else ~/.local/share/schild).
     #[arg(long, env = "SCHILD_DATABASE_URL")]
     pub database_url: Option<String>,
+
+    /// The backend's key-encryption key, which seals secrets at rest (TOTP secrets): a file
+    /// created (mode 0600) on first use. Every instance sharing one database needs the same file.
+    /// Default: server.kek in the data directory.
+    #[arg(long, env = "SCHILD_KEK_FILE")]
+    pub kek_file: Option<PathBuf>,
 }
 
 impl DatabaseArgs {
@@ -30,6 +37,23 @@ impl DatabaseArgs {
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
         Ok(format!("sqlite://{}", dir.join("server.db").display()))
+    }
+
+    /// The key-encryption key, read from its file, or created there on first use.
+    pub fn kek(&self) -> anyhow::Result<Arc<dyn KeyEncryptionKey>> {
+        let path = match &self.kek_file {
+            Some(path) => path.clone(),
+            None => {
+                let dir = data_dir().context(
+                    "cannot find a data directory for the key file: set SCHILD_DATA_DIR or --kek-file",
+                )?;
+                std::fs::create_dir_all(&dir).with_context(|| {
+                    format!("cannot create the data directory {}", dir.display())
+                })?;
+                dir.join("server.kek")
+            }
+        };
+        crate::key_file::load_or_create(&path)
     }
 
     /// The URL with any password removed, for logs.
@@ -88,6 +112,7 @@ pub async fn open_state_with(
         LockoutPolicy::default(),
         schild_server::access::AccessPolicy::default(),
         security_keys,
+        database.kek()?,
     )
     .await
     .context("cannot load the token-signing keys")?;

@@ -7,6 +7,7 @@ mod config;
 mod console;
 mod hsm;
 mod key;
+mod key_file;
 mod review;
 mod roles;
 

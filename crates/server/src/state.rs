@@ -8,6 +8,7 @@ use schild_core::clock::Clock;
 use schild_core::ids::SessionId;
 use schild_core::lockout::LockoutPolicy;
 use schild_core::password::{PasswordHash, PasswordPolicy, Verified};
+use schild_core::provider::KeyEncryptionKey;
 use schild_core::token::{AccessClaims, KeyRing, TokenError};
 use schild_store::Store;
 use secrecy::SecretString;
@@ -48,6 +49,7 @@ struct Inner {
     lockout: LockoutPolicy,
     authz: Authorizer,
     security_keys: RelyingParty,
+    kek: Arc<dyn KeyEncryptionKey>,
     /// Bounds concurrent Argon2 work to the number of cores, so a login flood queues instead of
     /// starving every other request of CPU and memory (19 MiB a hash).
     hashing: Semaphore,
@@ -61,6 +63,8 @@ const KEY_RELOAD_INTERVAL: time::Duration = time::Duration::seconds(30);
 
 impl AppState {
     /// Builds the state, loading (or creating on first start) the token-signing keys.
+    // One argument per policy; a builder would only rename them.
+    #[allow(clippy::too_many_arguments)]
     pub async fn new(
         store: Store,
         clock: Arc<dyn Clock>,
@@ -69,6 +73,7 @@ impl AppState {
         lockout: LockoutPolicy,
         access: AccessPolicy,
         security_keys: SecurityKeySettings,
+        kek: Arc<dyn KeyEncryptionKey>,
     ) -> ApiResult<Self> {
         let keys = signing_keys::load_or_create(&store, clock.now(), &identity).await?;
         // Build the dummy hash now, so the first unknown-user sign-in costs no more than later ones.
@@ -80,7 +85,7 @@ impl AppState {
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
-        Ok(Self {
+        let state = Self {
             inner: Arc::new(Inner {
                 store,
                 clock,
@@ -91,9 +96,16 @@ impl AppState {
                 lockout,
                 authz: Authorizer::new(access),
                 security_keys: RelyingParty::new(security_keys),
+                kek,
                 hashing: Semaphore::new(cores),
             }),
-        })
+        };
+        // Secrets written before encryption at rest (or by an older instance) are sealed now.
+        let sealed = crate::auth::secrets::seal_stored_totp_secrets(&state).await?;
+        if sealed > 0 {
+            tracing::info!(sealed, "sealed TOTP secrets that were stored in plaintext");
+        }
+        Ok(state)
     }
 
     /// The database.
@@ -124,6 +136,11 @@ impl AppState {
     /// Access control: permissions of callers, the role catalogue, JIT and review rules.
     pub fn authz(&self) -> &Authorizer {
         &self.inner.authz
+    }
+
+    /// The key-encryption key that wraps the data keys of secrets at rest.
+    pub fn kek(&self) -> &Arc<dyn KeyEncryptionKey> {
+        &self.inner.kek
     }
 
     /// The WebAuthn relying party and the security-key policy.

@@ -1,7 +1,8 @@
 //! Second factors: `totp(user_id, secret, confirmed, last_used_step, created_at, confirmed_at)` and
 //! `backup_codes(user_id, code_hash, created_at)`.
 //!
-//! NOTE: the TOTP secret is stored as plain base32 until the vault issue encrypts it at rest.
+//! The server stores the TOTP secret sealed in a vault envelope (`schild_server::auth::secrets`);
+//! this module keeps whatever text it is given.
 
 use crate::row::{Cols, millis};
 use crate::{AnyConnection, StoreError};
@@ -102,6 +103,39 @@ pub async fn totp_for(
     .as_ref()
     .map(totp_from_row)
     .transpose()
+}
+
+/// Every stored TOTP secret, as stored (for re-encrypting them).
+pub async fn all_totp_secrets(
+    conn: &mut AnyConnection,
+) -> Result<Vec<(UserId, Zeroizing<String>)>, StoreError> {
+    let rows = sqlx::query("SELECT user_id, secret FROM totp ORDER BY user_id")
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let c = Cols::new(row, "totp");
+            Ok((c.parse("user_id")?, Zeroizing::new(c.text("secret")?)))
+        })
+        .collect()
+}
+
+/// Replaces a stored secret with another form of the same secret (encrypted, or re-wrapped); a
+/// compare-and-set on the old form, so a concurrent change to the row wins. Returns whether it
+/// was replaced.
+pub async fn replace_totp_secret(
+    conn: &mut AnyConnection,
+    user: UserId,
+    old: &str,
+    new: &str,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query("UPDATE totp SET secret = $3 WHERE user_id = $1 AND secret = $2")
+        .bind(user.to_string())
+        .bind(old)
+        .bind(new)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Confirms a pending enrollment after the user proved it with a code for time step

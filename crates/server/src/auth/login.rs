@@ -5,6 +5,7 @@
 
 use super::Origin;
 use super::guard::{self, Tally};
+use super::secrets::open_totp_secret;
 use super::session::{self, IssuedTokens};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -265,7 +266,8 @@ pub async fn second_factor_step(
             let mut tx = state.store().begin().await?;
             let accepted = match mfa::totp_for(&mut tx, user.id).await? {
                 Some(row) if row.confirmed => {
-                    verify_totp(&row.secret, &code, row.last_used_step, now)?
+                    let secret = open_totp_secret(state, user.id, &row.secret)?;
+                    verify_totp(&secret, &code, row.last_used_step, now)?
                 }
                 _ => None,
             };
@@ -374,7 +376,8 @@ pub async fn second_factor_step(
     }
 }
 
-/// Checks a TOTP code against a stored secret; `Ok(None)` for a wrong, malformed or replayed code.
+/// Checks a TOTP code against a secret (base32, opened); `Ok(None)` for a wrong, malformed or
+/// replayed code.
 pub(super) fn verify_totp(
     secret: &str,
     code: &str,

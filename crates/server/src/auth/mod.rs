@@ -5,6 +5,7 @@ pub mod admin;
 pub mod guard;
 pub mod login;
 pub(crate) mod reauth;
+pub mod secrets;
 pub mod security_keys;
 pub mod session;
 pub mod setup;

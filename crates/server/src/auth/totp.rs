@@ -4,6 +4,7 @@
 use super::Origin;
 use super::login::{replace_backup_codes, verify_totp};
 use super::reauth::{load_user, reauthenticate};
+use super::secrets::{open_totp_secret, seal_totp_secret};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use schild_core::audit::{AuditEvent, Regeneration};
@@ -53,7 +54,8 @@ pub async fn start(
         .map_err(ApiError::internal)?;
     let qr_svg = totp::qr_svg(&uri).map_err(ApiError::internal)?;
     let qr_png = totp::qr_png(&uri).map_err(ApiError::internal)?;
-    mfa::put_pending_totp(&mut tx, user.id, &base32, now).await?;
+    let sealed = seal_totp_secret(state, user.id, &base32)?;
+    mfa::put_pending_totp(&mut tx, user.id, &sealed, now).await?;
     audit::append(
         &mut tx,
         &origin.record(now, AuditEvent::TotpEnrollmentStarted { user: user.id }),
@@ -83,7 +85,8 @@ pub async fn confirm(
         Some(row) => row,
         None => return Err(ApiError::TotpNotEnrolled),
     };
-    let Some(step) = verify_totp(&pending.secret, code, None, now)? else {
+    let secret = open_totp_secret(state, user.id, &pending.secret)?;
+    let Some(step) = verify_totp(&secret, code, None, now)? else {
         return Err(ApiError::InvalidSecondFactor);
     };
     mfa::confirm_totp(&mut tx, user.id, step, now).await?;
@@ -114,7 +117,8 @@ pub async fn disable(
         .await?
         .filter(|row| row.confirmed)
         .ok_or(ApiError::TotpNotEnrolled)?;
-    let accepted = match verify_totp(&row.secret, code, row.last_used_step, now)? {
+    let secret = open_totp_secret(state, user.id, &row.secret)?;
+    let accepted = match verify_totp(&secret, code, row.last_used_step, now)? {
         Some(step) => mfa::set_last_used_step(&mut tx, user.id, step).await?,
         None => false,
     };

@@ -51,6 +51,7 @@ pub async fn default_state(db: &TestDb) -> AppState {
         LockoutPolicy::default(),
         schild_server::access::AccessPolicy::default(),
         SecurityKeySettings::default(),
+        test_kek(),
     )
     .await
     .expect("state")
@@ -95,6 +96,7 @@ impl TestServer {
             lockout,
             schild_server::access::AccessPolicy::default(),
             security_keys,
+            test_kek(),
         )
         .await
         .expect("state");
@@ -254,6 +256,13 @@ impl TestServer {
         }
         self.db.cleanup().await;
     }
+}
+
+/// The key-encryption key every test backend seals secrets at rest with: one fixed key, as every
+/// instance sharing a database shares one key file.
+pub fn test_kek() -> Arc<dyn schild_core::provider::KeyEncryptionKey> {
+    let key = zeroize::Zeroizing::new([0x42; 32]);
+    Arc::new(schild_core::vault::LocalKek::new("test:kek;v=1", key).unwrap())
 }
 
 /// The relying party `schild.test`, for the origin [`ORIGIN`], with `policy`.

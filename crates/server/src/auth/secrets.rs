@@ -1,0 +1,83 @@
+//! Secrets the backend keeps at rest, sealed with the vault's envelope encryption
+//! (`schild_core::vault`): each under its own data key, wrapped by the server's key-encryption
+//! key, and bound to its account and purpose, so a sealed value copied to another row does not
+//! open.
+//!
+//! A stored value is `vault1:` followed by the envelope in base64url. A value without that prefix
+//! is a plaintext secret from before encryption at rest; it still works, and
+//! [`seal_stored_totp_secrets`] (run at every start) seals it.
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use schild_core::ids::UserId;
+use schild_core::vault::{ItemContext, open, seal};
+use schild_store::mfa;
+use zeroize::Zeroizing;
+
+/// Marks a sealed value.
+const SEALED: &str = "vault1:";
+/// The vault name of the backend's own secrets.
+const VAULT: &str = "schild-server";
+/// The purpose of a TOTP shared secret.
+const TOTP_SECRET: &str = "totp-secret";
+
+fn context(user: &str) -> ItemContext<'_> {
+    ItemContext {
+        vault: VAULT,
+        item: user,
+        purpose: TOTP_SECRET,
+    }
+}
+
+/// Seals a TOTP secret (base32) for storage on `user`'s row.
+pub fn seal_totp_secret(state: &AppState, user: UserId, base32: &str) -> ApiResult<String> {
+    let item = user.to_string();
+    let envelope = seal(
+        state.kek().as_ref(),
+        context(&item),
+        base32.as_bytes(),
+        &mut rand::rng(),
+    )
+    .map_err(ApiError::internal)?;
+    Ok(format!("{SEALED}{}", URL_SAFE_NO_PAD.encode(envelope)))
+}
+
+/// The TOTP secret (base32) stored on `user`'s row, opened. A value that does not open (altered,
+/// copied from another row, or sealed under another key) is a server error, logged.
+pub fn open_totp_secret(
+    state: &AppState,
+    user: UserId,
+    stored: &str,
+) -> ApiResult<Zeroizing<String>> {
+    let Some(encoded) = stored.strip_prefix(SEALED) else {
+        return Ok(Zeroizing::new(stored.to_owned()));
+    };
+    let envelope = URL_SAFE_NO_PAD
+        .decode(encoded)
+        .map_err(ApiError::internal)?;
+    let item = user.to_string();
+    let plaintext =
+        open(state.kek().as_ref(), context(&item), &envelope).map_err(ApiError::internal)?;
+    String::from_utf8(plaintext.to_vec())
+        .map(Zeroizing::new)
+        .map_err(ApiError::internal)
+}
+
+/// Seals every TOTP secret still stored in plaintext; returns how many. Idempotent, and safe
+/// beside other instances: each row is replaced by a compare-and-set on its plaintext.
+pub async fn seal_stored_totp_secrets(state: &AppState) -> ApiResult<usize> {
+    let mut conn = state.store().acquire().await?;
+    let mut sealed = 0;
+    for (user, stored) in mfa::all_totp_secrets(&mut conn).await? {
+        if stored.starts_with(SEALED) {
+            continue;
+        }
+        let new = seal_totp_secret(state, user, &stored)?;
+        if mfa::replace_totp_secret(&mut conn, user, &stored, &new).await? {
+            sealed += 1;
+        }
+    }
+    Ok(sealed)
+}
