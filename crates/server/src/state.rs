@@ -75,7 +75,8 @@ impl AppState {
         security_keys: SecurityKeySettings,
         kek: Arc<dyn KeyEncryptionKey>,
     ) -> ApiResult<Self> {
-        let keys = signing_keys::load_or_create(&store, clock.now(), &identity).await?;
+        let keys =
+            signing_keys::load_or_create(&store, kek.as_ref(), clock.now(), &identity).await?;
         // Build the dummy hash now, so the first unknown-user sign-in costs no more than later ones.
         let passwords = Arc::new(passwords);
         let warm = Arc::clone(&passwords);
@@ -164,7 +165,14 @@ impl AppState {
         if !matches!(first, Err(TokenError::UnknownKeyId)) || !self.reload_due(now).await {
             return first;
         }
-        match signing_keys::reload(&self.inner.store, now, &self.inner.identity).await {
+        match signing_keys::reload(
+            &self.inner.store,
+            self.inner.kek.as_ref(),
+            now,
+            &self.inner.identity,
+        )
+        .await
+        {
             Ok(fresh) => *self.inner.keys.write().await = fresh,
             Err(error) => tracing::warn!(%error, "could not reload the signing keys"),
         }

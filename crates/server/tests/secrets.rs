@@ -10,11 +10,14 @@ mod common;
 use common::{ADMIN_PASSWORD, TestServer, default_state, totp_code};
 use reqwest::StatusCode;
 use schild_core::clock::Clock;
-use schild_store::mfa;
 use schild_store::testing::TestDb;
+use schild_store::{keys, mfa};
 use serde_json::json;
 
-on_both_databases!(totp_secrets_are_sealed_and_old_plaintext_is_sealed_at_start);
+on_both_databases!(
+    totp_secrets_are_sealed_and_old_plaintext_is_sealed_at_start,
+    signing_keys_are_sealed_and_old_plaintext_is_sealed_at_start,
+);
 
 async fn totp_secrets_are_sealed_and_old_plaintext_is_sealed_at_start(db: TestDb) {
     let server = TestServer::start(db).await;
@@ -68,5 +71,41 @@ async fn totp_secrets_are_sealed_and_old_plaintext_is_sealed_at_start(db: TestDb
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    server.shutdown().await;
+}
+
+async fn signing_keys_are_sealed_and_old_plaintext_is_sealed_at_start(db: TestDb) {
+    let server = TestServer::start(db).await;
+    let admin = server.setup_admin().await;
+    let stored = || async {
+        let mut conn = server.state.store().acquire().await.unwrap();
+        keys::all_private(&mut conn).await.unwrap()
+    };
+    let rows = stored().await;
+    assert_eq!(rows.len(), 1);
+    let (kid, sealed) = rows[0].clone();
+    assert_eq!(sealed[0], 0x01, "an envelope, not a PKCS#8 document (0x30)");
+
+    // As an earlier version would have left it: the PKCS#8 document in plaintext.
+    let pkcs8 =
+        schild_server::auth::secrets::open_signing_key(server.state.kek().as_ref(), &kid, &sealed)
+            .unwrap();
+    assert_eq!(pkcs8[0], 0x30);
+    {
+        let mut conn = server.state.store().acquire().await.unwrap();
+        assert!(
+            keys::replace_private(&mut conn, &kid, &sealed, &pkcs8)
+                .await
+                .unwrap()
+        );
+    }
+    // The next start seals it again and signs with the same key: tokens issued before still verify.
+    let restarted = default_state(&server.db).await;
+    let (_, resealed) = stored().await[0].clone();
+    assert_eq!(resealed[0], 0x01);
+    let (status, _) = server.get("/api/v1/me", &admin).await;
+    assert_eq!(status, StatusCode::OK);
+    let claims = restarted.verify_access(&admin, server.clock.now()).await;
+    assert!(claims.is_ok(), "{claims:?}");
     server.shutdown().await;
 }

@@ -61,6 +61,38 @@ pub async fn insert(
     Ok(())
 }
 
+/// Every stored key's id and private-key material, as stored (for sealing them at rest).
+pub async fn all_private(conn: &mut AnyConnection) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+    let rows = sqlx::query("SELECT kid, private_pkcs8 FROM signing_keys ORDER BY kid")
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let c = Cols::new(row, "signing_keys");
+            Ok((c.text("kid")?, c.blob("private_pkcs8")?))
+        })
+        .collect()
+}
+
+/// Replaces a key's stored private-key material with another form of the same key (sealed); a
+/// compare-and-set on the old form. Returns whether it was replaced.
+pub async fn replace_private(
+    conn: &mut AnyConnection,
+    kid: &str,
+    old: &[u8],
+    new: &[u8],
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE signing_keys SET private_pkcs8 = $3 WHERE kid = $1 AND private_pkcs8 = $2",
+    )
+    .bind(kid)
+    .bind(old)
+    .bind(new)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// The key that signs now: the newest one not retired.
 pub async fn active(conn: &mut AnyConnection) -> Result<Option<SigningKeyRow>, StoreError> {
     sqlx::query(

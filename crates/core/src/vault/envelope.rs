@@ -24,8 +24,8 @@ use aes_gcm::{Aes256Gcm, Key, Nonce};
 use rand::CryptoRng;
 use zeroize::Zeroizing;
 
-/// The format byte of version 1.
-const FORMAT_V1: u8 = 0x01;
+/// The format byte of version 1: the first byte of every envelope.
+pub const FORMAT_V1: u8 = 0x01;
 /// AES-256-GCM nonce length (NIST SP 800-38D §8.2: 96-bit random IVs).
 const NONCE_LEN: usize = 12;
 /// AES-256-GCM tag length.

@@ -1,17 +1,19 @@
 //! Secrets the backend keeps at rest, sealed with the vault's envelope encryption
 //! (`schild_core::vault`): each under its own data key, wrapped by the server's key-encryption
-//! key, and bound to its account and purpose, so a sealed value copied to another row does not
-//! open.
+//! key, and bound to its row (account or key id) and purpose, so a sealed value copied to another
+//! row does not open.
 //!
-//! A stored value is `vault1:` followed by the envelope in base64url. A value without that prefix
-//! is a plaintext secret from before encryption at rest; it still works, and
-//! [`seal_stored_totp_secrets`] (run at every start) seals it.
+//! A stored TOTP secret is `vault1:` followed by the envelope in base64url; a token-signing key is
+//! the envelope itself (its format byte 0x01 never starts a PKCS#8 document, which starts 0x30).
+//! A value in the older plaintext form still works, and the start-up sealing
+//! ([`seal_stored_totp_secrets`], and the signing keys' loader) seals it.
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use schild_core::ids::UserId;
+use schild_core::provider::KeyEncryptionKey;
 use schild_core::vault::{ItemContext, open, seal};
 use schild_store::mfa;
 use zeroize::Zeroizing;
@@ -22,13 +24,37 @@ const SEALED: &str = "vault1:";
 const VAULT: &str = "schild-server";
 /// The purpose of a TOTP shared secret.
 const TOTP_SECRET: &str = "totp-secret";
+/// The purpose of a token-signing key.
+const SIGNING_KEY: &str = "token-signing-key";
 
-fn context(user: &str) -> ItemContext<'_> {
+fn context<'a>(item: &'a str, purpose: &'a str) -> ItemContext<'a> {
     ItemContext {
         vault: VAULT,
-        item: user,
-        purpose: TOTP_SECRET,
+        item,
+        purpose,
     }
+}
+
+/// Seals a token-signing key's PKCS#8 document for its row `kid`.
+pub fn seal_signing_key(kek: &dyn KeyEncryptionKey, kid: &str, pkcs8: &[u8]) -> ApiResult<Vec<u8>> {
+    seal(kek, context(kid, SIGNING_KEY), pkcs8, &mut rand::rng()).map_err(ApiError::internal)
+}
+
+/// Whether stored signing-key material is sealed (else it is a plaintext PKCS#8 document).
+pub fn is_sealed_signing_key(stored: &[u8]) -> bool {
+    stored.first() == Some(&schild_core::vault::envelope::FORMAT_V1)
+}
+
+/// The PKCS#8 document of the signing key `kid`, opened when sealed.
+pub fn open_signing_key(
+    kek: &dyn KeyEncryptionKey,
+    kid: &str,
+    stored: &[u8],
+) -> ApiResult<Zeroizing<Vec<u8>>> {
+    if !is_sealed_signing_key(stored) {
+        return Ok(Zeroizing::new(stored.to_vec()));
+    }
+    open(kek, context(kid, SIGNING_KEY), stored).map_err(ApiError::internal)
 }
 
 /// Seals a TOTP secret (base32) for storage on `user`'s row.
@@ -36,7 +62,7 @@ pub fn seal_totp_secret(state: &AppState, user: UserId, base32: &str) -> ApiResu
     let item = user.to_string();
     let envelope = seal(
         state.kek().as_ref(),
-        context(&item),
+        context(&item, TOTP_SECRET),
         base32.as_bytes(),
         &mut rand::rng(),
     )
@@ -58,8 +84,8 @@ pub fn open_totp_secret(
         .decode(encoded)
         .map_err(ApiError::internal)?;
     let item = user.to_string();
-    let plaintext =
-        open(state.kek().as_ref(), context(&item), &envelope).map_err(ApiError::internal)?;
+    let plaintext = open(state.kek().as_ref(), context(&item, TOTP_SECRET), &envelope)
+        .map_err(ApiError::internal)?;
     String::from_utf8(plaintext.to_vec())
         .map(Zeroizing::new)
         .map_err(ApiError::internal)
