@@ -1,6 +1,7 @@
 //! Token-signing keys: `signing_keys(kid, private_pkcs8, created_at, retired_at)`.
 //!
-//! NOTE: the private key is stored as plain PKCS#8 DER until the vault issue encrypts it at rest.
+//! The server stores the private key sealed in a vault envelope (`schild_server::auth::secrets`);
+//! this module keeps whatever bytes it is given (older rows hold plain PKCS#8 DER until sealed).
 
 use crate::row::{Cols, millis};
 use crate::{AnyConnection, StoreError};
