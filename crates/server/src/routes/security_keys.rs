@@ -13,7 +13,7 @@
 use super::dto::{PASSWORD_FIELD_MAX, TOKEN_FIELD_MAX, TokenPair, bounded, bounded_bytes};
 use super::me::PasswordConfirmation;
 use crate::auth::Origin;
-use crate::auth::reauth::{load_user, reauthenticate};
+use crate::auth::reauth::load_user;
 use crate::auth::security_keys::{self as keys, Ceremony, Issue, Registration};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Authorized};
@@ -324,11 +324,14 @@ async fn my_registration_options(
         PASSWORD_FIELD_MAX,
     )?;
     let origin = origin.acting(caller.user());
-    let user = load_user(&state, caller.user()).await?;
-    let confirmed = reauthenticate(&state, &user, body.password, &origin, state.now()).await?;
-    let ceremony = keys::begin_registration(&state, &user, body.passwordless).await?;
-    let mut conn = state.store().acquire().await?;
-    confirmed.done(&mut conn).await?;
+    let ceremony = keys::begin_own_registration(
+        &state,
+        caller.user(),
+        body.password,
+        body.passwordless,
+        &origin,
+    )
+    .await?;
     Ok(Json(CeremonyView::of(ceremony)?))
 }
 
@@ -443,11 +446,7 @@ async fn revoke_mine(
         PASSWORD_FIELD_MAX,
     )?;
     let origin = origin.acting(caller.user());
-    let user = load_user(&state, caller.user()).await?;
-    let confirmed = reauthenticate(&state, &user, body.password, &origin, state.now()).await?;
-    keys::revoke(&state, user.id, path.id, "revoked by its holder", &origin).await?;
-    let mut conn = state.store().acquire().await?;
-    confirmed.done(&mut conn).await?;
+    keys::revoke_own(&state, caller.user(), path.id, body.password, &origin).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -3,6 +3,7 @@
 
 use super::errors;
 use crate::auth::Origin;
+use crate::auth::reauth::{load_user, reauthenticate};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use schild_core::audit::AuditEvent;
@@ -10,6 +11,7 @@ use schild_core::ids::UserId;
 use schild_store::audit;
 use schild_store::hardware_keys::{self, HardwareKeyRow, KeyState};
 use schild_store::security_keys::{self, CredentialRow, CredentialState};
+use secrecy::SecretString;
 use uuid::Uuid;
 
 /// An account's credentials, in any state, oldest first.
@@ -63,6 +65,23 @@ pub async fn revoke(
         refusal,
     )
     .await
+}
+
+/// Revokes one of the signed-in holder's own keys, after they type their password again (so a
+/// stolen access token alone cannot remove a factor).
+pub async fn revoke_own(
+    state: &AppState,
+    holder: UserId,
+    credential: Uuid,
+    password: SecretString,
+    origin: &Origin,
+) -> ApiResult<()> {
+    let user = load_user(state, holder).await?;
+    let confirmed = reauthenticate(state, &user, password, origin, state.now()).await?;
+    revoke(state, user.id, credential, "revoked by its holder", origin).await?;
+    let mut conn = state.store().acquire().await?;
+    confirmed.done(&mut conn).await?;
+    Ok(())
 }
 
 /// Makes a credential blocked after a counter regression usable again.

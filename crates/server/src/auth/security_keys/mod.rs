@@ -16,8 +16,13 @@ pub mod roots;
 
 pub(crate) use assertion::verify_second_factor;
 pub use assertion::{begin_passwordless, begin_second_factor, finish_passwordless};
-pub use manage::{list, list_inventory, rename, revoke, unblock, withdraw_hardware_key};
-pub use registration::{Issue, Registered, Registration, begin_registration, finish_registration};
+pub use manage::{
+    list, list_inventory, rename, revoke, revoke_own, unblock, withdraw_hardware_key,
+};
+pub use registration::{
+    Issue, Registered, Registration, begin_own_registration, begin_registration,
+    finish_registration,
+};
 
 use crate::error::ApiError;
 use schild_core::authenticator::{Aaguid, SecurityKeyPolicy};

@@ -6,15 +6,17 @@ use super::{
     registered_aaguid,
 };
 use crate::auth::Origin;
+use crate::auth::reauth::{load_user, reauthenticate};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use schild_core::audit::AuditEvent;
-use schild_core::ids::uuid_v7;
+use schild_core::ids::{UserId, uuid_v7};
 use schild_core::rbac::RoleName;
 use schild_store::hardware_keys::{self, HardwareKeyRow, KeyState};
 use schild_store::security_keys::{self, CeremonyPurpose, CredentialRow, CredentialState};
 use schild_store::users::UserRow;
 use schild_store::{StoreError, audit};
+use secrecy::SecretString;
 use uuid::Uuid;
 use webauthn_rs_core::proto::{
     AttestationConveyancePreference, CreationChallengeResponse, CredProtect,
@@ -103,6 +105,24 @@ pub async fn begin_registration(
         now,
     )
     .await
+}
+
+/// Starts registering a key for the signed-in holder, who types their password again first: a
+/// stolen access token alone must not bind an attacker's key to the account. The attempt counts
+/// toward lockout like a sign-in until the ceremony is open.
+pub async fn begin_own_registration(
+    state: &AppState,
+    holder: UserId,
+    password: SecretString,
+    passwordless: bool,
+    origin: &Origin,
+) -> ApiResult<Ceremony<CreationChallengeResponse>> {
+    let user = load_user(state, holder).await?;
+    let confirmed = reauthenticate(state, &user, password, origin, state.now()).await?;
+    let ceremony = begin_registration(state, &user, passwordless).await?;
+    let mut conn = state.store().acquire().await?;
+    confirmed.done(&mut conn).await?;
+    Ok(ceremony)
 }
 
 /// What a registration ceremony keeps between its two steps.
