@@ -5,7 +5,9 @@ use schild_core::clock::SystemClock;
 use schild_core::lockout::LockoutPolicy;
 use schild_core::password::PasswordPolicy;
 use schild_core::provider::KeyEncryptionKey;
+use schild_core::vault::RotationPolicy;
 use schild_server::auth::security_keys::SecurityKeySettings;
+use schild_server::sealing::Sealing;
 use schild_server::{AppState, Identity};
 use schild_store::Store;
 use std::path::PathBuf;
@@ -22,8 +24,23 @@ pub struct DatabaseArgs {
     /// The backend's key-encryption key, which seals secrets at rest (TOTP secrets): a file
     /// created (mode 0600) on first use. Every instance sharing one database needs the same file.
     /// Default: server.kek in the data directory.
-    #[arg(long, env = "SCHILD_KEK_FILE")]
+    #[arg(long, env = "SCHILD_KEK_FILE", conflicts_with = "kek_hsm_key")]
     pub kek_file: Option<PathBuf>,
+
+    /// Instead of a key file, an AES-256 key inside a PKCS#11 HSM (its label; create it with
+    /// `schild hsm generate --kind aes256`). The module comes from SCHILD_PKCS11_MODULE and the
+    /// user PIN from SCHILD_HSM_PIN.
+    #[arg(long, env = "SCHILD_KEK_HSM_KEY", requires = "kek_hsm_token")]
+    pub kek_hsm_key: Option<String>,
+
+    /// The label of the HSM token holding --kek-hsm-key.
+    #[arg(long, env = "SCHILD_KEK_HSM_TOKEN", requires = "kek_hsm_key")]
+    pub kek_hsm_token: Option<String>,
+
+    /// Days after which the key-encryption key versions under that key rotate by themselves.
+    #[arg(long, env = "SCHILD_KEK_ROTATION_DAYS", default_value_t = 90,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub kek_rotation_days: u32,
 }
 
 impl DatabaseArgs {
@@ -37,6 +54,20 @@ impl DatabaseArgs {
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
         Ok(format!("sqlite://{}", dir.join("server.db").display()))
+    }
+
+    /// How secrets at rest are sealed: the root key (HSM, or key file) and the rotation interval.
+    pub fn sealing(&self) -> anyhow::Result<Sealing> {
+        let provider = match (&self.kek_hsm_token, &self.kek_hsm_key) {
+            (Some(token), Some(key)) => hsm_kek(token, key)?,
+            _ => self.kek()?,
+        };
+        Ok(Sealing {
+            provider,
+            rotation: RotationPolicy {
+                interval: time::Duration::days(i64::from(self.kek_rotation_days)),
+            },
+        })
     }
 
     /// The key-encryption key, read from its file, or created there on first use.
@@ -65,7 +96,25 @@ impl DatabaseArgs {
     }
 }
 
-fn data_dir() -> Option<PathBuf> {
+/// Logs in to the HSM token and names its AES key as the backend's root key.
+fn hsm_kek(token: &str, key: &str) -> anyhow::Result<Arc<dyn KeyEncryptionKey>> {
+    use schild_hwkey::hsm::{DEFAULT_MODULE, HsmKek, KeyLabel, Module};
+    let module = std::env::var_os("SCHILD_PKCS11_MODULE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_MODULE));
+    let pin = std::env::var("SCHILD_HSM_PIN")
+        .map(secrecy::SecretString::from)
+        .context("set SCHILD_HSM_PIN to the token's user PIN to use an HSM key-encryption key")?;
+    let label: KeyLabel = key.parse().map_err(crate::hsm::explain)?;
+    let token = Module::open(&module)
+        .and_then(|module| module.login(token, &pin))
+        .map_err(crate::hsm::explain)?;
+    let kek = HsmKek::new(Arc::new(token), label).map_err(crate::hsm::explain)?;
+    Ok(Arc::new(kek))
+}
+
+/// The data directory: $SCHILD_DATA_DIR, else $XDG_DATA_HOME/schild, else ~/.local/share/schild.
+pub fn data_dir() -> Option<PathBuf> {
     let from_env = |name: &str| {
         std::env::var_os(name)
             .filter(|value| !value.is_empty())
@@ -112,7 +161,7 @@ pub async fn open_state_with(
         LockoutPolicy::default(),
         schild_server::access::AccessPolicy::default(),
         security_keys,
-        database.kek()?,
+        database.sealing()?,
     )
     .await
     .context("cannot load the token-signing keys")?;

@@ -10,6 +10,7 @@ mod key;
 mod key_file;
 mod review;
 mod roles;
+mod vault;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -57,6 +58,8 @@ enum Command {
     Key(key::KeyArgs),
     /// PKCS#11 HSMs: list slots and keys, generate, sign, self-test.
     Hsm(hsm::HsmArgs),
+    /// The local key vault: store and read secrets, unlock methods, KEK rotation.
+    Vault(vault::VaultArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -154,6 +157,7 @@ fn main() -> ExitCode {
                     Command::Access(args) => access::run(args).await,
                     Command::Review(args) => review::run(args).await,
                     Command::Key(args) => key::run(args).await,
+                    Command::Vault(args) => vault::run(args).await,
                     Command::Hsm(args) => tokio::task::spawn_blocking(move || hsm::run(args))
                         .await
                         .map_err(anyhow::Error::from)

@@ -278,6 +278,23 @@ pub enum AuditEvent {
         /// The new key id.
         kid: String,
     },
+    /// A vault's KEK rotation began: `version` seals from now on, and every older data key is
+    /// re-wrapped to it.
+    #[serde(rename = "vault.kek.rotation_started")]
+    VaultKekRotationStarted {
+        /// The vault.
+        vault: String,
+        /// The new current KEK version.
+        version: u32,
+    },
+    /// A vault's old KEK version was destroyed, nothing using it any more.
+    #[serde(rename = "vault.kek.retired")]
+    VaultKekRetired {
+        /// The vault.
+        vault: String,
+        /// The destroyed version.
+        version: u32,
+    },
     /// A custom role was created.
     #[serde(rename = "rbac.role.created")]
     RoleCreated {
@@ -577,6 +594,8 @@ impl AuditEvent {
             Self::IpBlocked { .. } => "net.ip.blocked",
             Self::IpUnblocked { .. } => "net.ip.unblocked",
             Self::SigningKeyRotated { .. } => "token.signing_key.rotated",
+            Self::VaultKekRotationStarted { .. } => "vault.kek.rotation_started",
+            Self::VaultKekRetired { .. } => "vault.kek.retired",
             Self::RoleCreated { .. } => "rbac.role.created",
             Self::RoleUpdated { .. } => "rbac.role.updated",
             Self::RoleDeleted { .. } => "rbac.role.deleted",
@@ -643,6 +662,8 @@ impl AuditEvent {
             Self::IpBlocked { .. }
             | Self::IpUnblocked { .. }
             | Self::SigningKeyRotated { .. }
+            | Self::VaultKekRotationStarted { .. }
+            | Self::VaultKekRetired { .. }
             | Self::RoleCreated { .. }
             | Self::RoleUpdated { .. }
             | Self::RoleDeleted { .. }

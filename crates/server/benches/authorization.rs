@@ -72,10 +72,10 @@ async fn fixture(db: TestDb) -> Fixture {
         LockoutPolicy::default(),
         AccessPolicy::default(),
         schild_server::auth::security_keys::SecurityKeySettings::default(),
-        Arc::new(
+        schild_server::sealing::Sealing::new(Arc::new(
             schild_core::vault::LocalKek::new("bench:kek;v=1", zeroize::Zeroizing::new([7; 32]))
                 .unwrap(),
-        ),
+        )),
     )
     .await
     .unwrap();

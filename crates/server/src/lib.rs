@@ -14,6 +14,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod routes;
+pub mod sealing;
 pub mod serve;
 pub mod state;
 

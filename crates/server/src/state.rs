@@ -4,11 +4,11 @@ use crate::access::{AccessPolicy, Authorizer};
 use crate::auth::security_keys::{RelyingParty, SecurityKeySettings};
 use crate::auth::signing_keys;
 use crate::error::{ApiError, ApiResult};
+use crate::sealing::{Sealing, SealingKeys};
 use schild_core::clock::Clock;
 use schild_core::ids::SessionId;
 use schild_core::lockout::LockoutPolicy;
 use schild_core::password::{PasswordHash, PasswordPolicy, Verified};
-use schild_core::provider::KeyEncryptionKey;
 use schild_core::token::{AccessClaims, KeyRing, TokenError};
 use schild_store::Store;
 use secrecy::SecretString;
@@ -49,7 +49,7 @@ struct Inner {
     lockout: LockoutPolicy,
     authz: Authorizer,
     security_keys: RelyingParty,
-    kek: Arc<dyn KeyEncryptionKey>,
+    sealing: SealingKeys,
     /// Bounds concurrent Argon2 work to the number of cores, so a login flood queues instead of
     /// starving every other request of CPU and memory (19 MiB a hash).
     hashing: Semaphore,
@@ -73,10 +73,13 @@ impl AppState {
         lockout: LockoutPolicy,
         access: AccessPolicy,
         security_keys: SecurityKeySettings,
-        kek: Arc<dyn KeyEncryptionKey>,
+        sealing: Sealing,
     ) -> ApiResult<Self> {
-        let keys =
-            signing_keys::load_or_create(&store, kek.as_ref(), clock.now(), &identity).await?;
+        let sealing =
+            SealingKeys::load_or_init(&store, sealing.provider, sealing.rotation, clock.now())
+                .await?;
+        let keys = signing_keys::load_or_create(&store, &sealing.current(), clock.now(), &identity)
+            .await?;
         // Build the dummy hash now, so the first unknown-user sign-in costs no more than later ones.
         let passwords = Arc::new(passwords);
         let warm = Arc::clone(&passwords);
@@ -97,7 +100,7 @@ impl AppState {
                 lockout,
                 authz: Authorizer::new(access),
                 security_keys: RelyingParty::new(security_keys),
-                kek,
+                sealing,
                 hashing: Semaphore::new(cores),
             }),
         };
@@ -139,9 +142,9 @@ impl AppState {
         &self.inner.authz
     }
 
-    /// The key-encryption key that wraps the data keys of secrets at rest.
-    pub fn kek(&self) -> &Arc<dyn KeyEncryptionKey> {
-        &self.inner.kek
+    /// The KEK versions that seal secrets at rest.
+    pub fn sealing(&self) -> &SealingKeys {
+        &self.inner.sealing
     }
 
     /// The WebAuthn relying party and the security-key policy.
@@ -167,7 +170,7 @@ impl AppState {
         }
         match signing_keys::reload(
             &self.inner.store,
-            self.inner.kek.as_ref(),
+            &self.inner.sealing.current(),
             now,
             &self.inner.identity,
         )

@@ -87,9 +87,12 @@ async fn signing_keys_are_sealed_and_old_plaintext_is_sealed_at_start(db: TestDb
     assert_eq!(sealed[0], 0x01, "an envelope, not a PKCS#8 document (0x30)");
 
     // As an earlier version would have left it: the PKCS#8 document in plaintext.
-    let pkcs8 =
-        schild_server::auth::secrets::open_signing_key(server.state.kek().as_ref(), &kid, &sealed)
-            .unwrap();
+    let pkcs8 = schild_server::auth::secrets::open_signing_key(
+        &server.state.sealing().current(),
+        &kid,
+        &sealed,
+    )
+    .unwrap();
     assert_eq!(pkcs8[0], 0x30);
     {
         let mut conn = server.state.store().acquire().await.unwrap();

@@ -26,6 +26,15 @@ pub enum StoreError {
     /// holder presented a key that is enrolled already; the exclude list normally prevents it.
     #[error("this security key credential is already registered")]
     CredentialRegistered,
+    /// A vault with this id exists already. The caller chose a taken id.
+    #[error("a vault with this id exists already")]
+    VaultExists,
+    /// The vault holds an item of this name already; choose another name or replace the item.
+    #[error("the vault holds an item of this name already")]
+    ItemNameTaken,
+    /// The vault has an unlock method of this id already.
+    #[error("the vault has an unlock method of this id already")]
+    UnlockMethodExists,
     /// The account already holds this role.
     #[error("the account already holds this role")]
     AlreadyAssigned,

@@ -49,6 +49,7 @@ pub mod setup;
 pub mod testing;
 pub mod usage;
 pub mod users;
+pub mod vault;
 
 pub use error::StoreError;
 /// The connection type every repository function takes (`&mut AnyConnection`).

@@ -91,6 +91,13 @@ pub enum VaultError {
         /// The KEK named in the envelope.
         wrapped_by: String,
     },
+    /// The envelope names a KEK that this vault does not hold (any more): a version retired too
+    /// early, or an envelope from another vault.
+    #[error("the envelope was wrapped by {key_id:?}, which this vault does not hold")]
+    UnknownKey {
+        /// The KEK named in the envelope.
+        key_id: String,
+    },
     /// Authentication failed: the envelope was altered, or it belongs to another item, vault or
     /// purpose. Tampering, corruption, or a ciphertext copied to the wrong row.
     #[error("the envelope failed authentication (altered, or opened in the wrong context)")]

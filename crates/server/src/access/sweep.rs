@@ -1,5 +1,6 @@
-//! The access sweeper: the time-driven half of access control, run once a minute by
-//! `schild serve` (and directly by tests with a controlled clock).
+//! The sweeper: the time-driven half of access control, and the scheduled rotation of the keys
+//! that seal secrets at rest (`crate::sealing`), run once a minute by `schild serve` (and directly
+//! by tests with a controlled clock).
 //!
 //! Nothing here is needed for correctness of authorisation: an ended grant stops counting at
 //! its end because the effective permission set reads only grants in force at `now`. The
@@ -25,17 +26,27 @@ pub struct Swept {
     pub campaigns_ticked: usize,
     /// Whether a scheduled review campaign was started.
     pub campaign_started: bool,
+    /// The KEK version a sealing-key rotation began with, if one began.
+    pub kek_rotation_began: Option<u32>,
+    /// Sealed secrets re-wrapped to the current KEK version.
+    pub secrets_rewrapped: usize,
+    /// Old KEK versions destroyed.
+    pub kek_versions_retired: usize,
 }
 
 /// Runs every time-driven step once, at the state's current time.
 pub async fn once(state: &AppState, schedule: ReviewSchedule) -> ApiResult<Swept> {
     let now = state.now();
+    let rotation = crate::sealing::rotation_step(state).await?;
     Ok(Swept {
         grants_expired: jit::expire_due(state, now).await?,
         campaigns_ticked: reviews::tick_due(state, now).await?,
         campaign_started: reviews::start_scheduled(state, now, schedule)
             .await?
             .is_some(),
+        kek_rotation_began: rotation.began,
+        secrets_rewrapped: rotation.rewrapped,
+        kek_versions_retired: rotation.retired.len(),
     })
 }
 
@@ -51,7 +62,10 @@ pub async fn run(state: AppState, schedule: ReviewSchedule) {
                 grants_expired = swept.grants_expired,
                 campaigns_ticked = swept.campaigns_ticked,
                 campaign_started = swept.campaign_started,
-                "access sweep"
+                kek_rotation_began = swept.kek_rotation_began,
+                secrets_rewrapped = swept.secrets_rewrapped,
+                kek_versions_retired = swept.kek_versions_retired,
+                "sweep"
             ),
             Ok(_) => {}
             Err(error) => tracing::warn!(?error, "access sweep failed; retrying next minute"),

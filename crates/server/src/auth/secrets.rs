@@ -13,15 +13,13 @@ use crate::state::AppState;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use schild_core::ids::UserId;
-use schild_core::provider::KeyEncryptionKey;
-use schild_core::vault::{ItemContext, open, seal};
+use schild_core::vault::{ItemContext, KekSet};
 use schild_store::mfa;
 use zeroize::Zeroizing;
 
 /// Marks a sealed value.
 const SEALED: &str = "vault1:";
-/// The vault name of the backend's own secrets.
-const VAULT: &str = "schild-server";
+use crate::sealing::VAULT;
 /// The purpose of a TOTP shared secret.
 const TOTP_SECRET: &str = "totp-secret";
 /// The purpose of a token-signing key.
@@ -36,8 +34,9 @@ fn context<'a>(item: &'a str, purpose: &'a str) -> ItemContext<'a> {
 }
 
 /// Seals a token-signing key's PKCS#8 document for its row `kid`.
-pub fn seal_signing_key(kek: &dyn KeyEncryptionKey, kid: &str, pkcs8: &[u8]) -> ApiResult<Vec<u8>> {
-    seal(kek, context(kid, SIGNING_KEY), pkcs8, &mut rand::rng()).map_err(ApiError::internal)
+pub fn seal_signing_key(keks: &KekSet, kid: &str, pkcs8: &[u8]) -> ApiResult<Vec<u8>> {
+    keks.seal(context(kid, SIGNING_KEY), pkcs8, &mut rand::rng())
+        .map_err(ApiError::internal)
 }
 
 /// Whether stored signing-key material is sealed (else it is a plaintext PKCS#8 document).
@@ -46,27 +45,51 @@ pub fn is_sealed_signing_key(stored: &[u8]) -> bool {
 }
 
 /// The PKCS#8 document of the signing key `kid`, opened when sealed.
-pub fn open_signing_key(
-    kek: &dyn KeyEncryptionKey,
-    kid: &str,
-    stored: &[u8],
-) -> ApiResult<Zeroizing<Vec<u8>>> {
+pub fn open_signing_key(keks: &KekSet, kid: &str, stored: &[u8]) -> ApiResult<Zeroizing<Vec<u8>>> {
     if !is_sealed_signing_key(stored) {
         return Ok(Zeroizing::new(stored.to_vec()));
     }
-    open(kek, context(kid, SIGNING_KEY), stored).map_err(ApiError::internal)
+    keks.open(context(kid, SIGNING_KEY), stored)
+        .map_err(ApiError::internal)
+}
+
+/// A sealed signing key re-wrapped under the current KEK, or `None` when it needs no re-wrap
+/// (already current, or not sealed yet: start-up sealing handles that).
+pub fn rewrap_signing_key(keks: &KekSet, kid: &str, stored: &[u8]) -> ApiResult<Option<Vec<u8>>> {
+    if !is_sealed_signing_key(stored) {
+        return Ok(None);
+    }
+    keks.rewrap_to_current(context(kid, SIGNING_KEY), stored)
+        .map_err(ApiError::internal)
+}
+
+/// A sealed TOTP secret re-wrapped under the current KEK, or `None` when it needs no re-wrap.
+pub fn rewrap_totp_secret(keks: &KekSet, user: UserId, stored: &str) -> ApiResult<Option<String>> {
+    let Some(encoded) = stored.strip_prefix(SEALED) else {
+        return Ok(None);
+    };
+    let envelope = URL_SAFE_NO_PAD
+        .decode(encoded)
+        .map_err(ApiError::internal)?;
+    let item = user.to_string();
+    Ok(keks
+        .rewrap_to_current(context(&item, TOTP_SECRET), &envelope)
+        .map_err(ApiError::internal)?
+        .map(|envelope| format!("{SEALED}{}", URL_SAFE_NO_PAD.encode(envelope))))
 }
 
 /// Seals a TOTP secret (base32) for storage on `user`'s row.
 pub fn seal_totp_secret(state: &AppState, user: UserId, base32: &str) -> ApiResult<String> {
     let item = user.to_string();
-    let envelope = seal(
-        state.kek().as_ref(),
-        context(&item, TOTP_SECRET),
-        base32.as_bytes(),
-        &mut rand::rng(),
-    )
-    .map_err(ApiError::internal)?;
+    let envelope = state
+        .sealing()
+        .current()
+        .seal(
+            context(&item, TOTP_SECRET),
+            base32.as_bytes(),
+            &mut rand::rng(),
+        )
+        .map_err(ApiError::internal)?;
     Ok(format!("{SEALED}{}", URL_SAFE_NO_PAD.encode(envelope)))
 }
 
@@ -84,7 +107,10 @@ pub fn open_totp_secret(
         .decode(encoded)
         .map_err(ApiError::internal)?;
     let item = user.to_string();
-    let plaintext = open(state.kek().as_ref(), context(&item, TOTP_SECRET), &envelope)
+    let plaintext = state
+        .sealing()
+        .current()
+        .open(context(&item, TOTP_SECRET), &envelope)
         .map_err(ApiError::internal)?;
     String::from_utf8(plaintext.to_vec())
         .map(Zeroizing::new)

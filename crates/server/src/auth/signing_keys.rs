@@ -6,8 +6,8 @@ use super::secrets;
 use crate::error::{ApiError, ApiResult};
 use crate::state::{AppState, Identity};
 use schild_core::audit::AuditEvent;
-use schild_core::provider::KeyEncryptionKey;
 use schild_core::token::{KeyRing, RETIRED_KEY_GRACE, SigningKey};
+use schild_core::vault::KekSet;
 use schild_store::keys::SigningKeyRow;
 use schild_store::{AnyConnection, Store, audit, keys};
 use time::OffsetDateTime;
@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 /// key still stored in plaintext (compare-and-set per row, so instances may start together).
 pub async fn load_or_create(
     store: &Store,
-    kek: &dyn KeyEncryptionKey,
+    kek: &KekSet,
     now: OffsetDateTime,
     identity: &Identity,
 ) -> ApiResult<KeyRing> {
@@ -40,7 +40,7 @@ pub async fn load_or_create(
 /// Reloads the key ring without writing, to pick up a key rotated by another instance.
 pub async fn reload(
     store: &Store,
-    kek: &dyn KeyEncryptionKey,
+    kek: &KekSet,
     now: OffsetDateTime,
     identity: &Identity,
 ) -> ApiResult<KeyRing> {
@@ -50,7 +50,7 @@ pub async fn reload(
 
 async fn load_from(
     conn: &mut AnyConnection,
-    kek: &dyn KeyEncryptionKey,
+    kek: &KekSet,
     now: OffsetDateTime,
     identity: &Identity,
 ) -> ApiResult<KeyRing> {
@@ -77,7 +77,7 @@ async fn load_from(
     ))
 }
 
-fn decode(kek: &dyn KeyEncryptionKey, row: &SigningKeyRow) -> ApiResult<SigningKey> {
+fn decode(kek: &KekSet, row: &SigningKeyRow) -> ApiResult<SigningKey> {
     let pkcs8 = secrets::open_signing_key(kek, &row.kid, &row.private_pkcs8)?;
     SigningKey::from_stored(&row.kid, &pkcs8, row.created_at).map_err(ApiError::internal)
 }
@@ -93,7 +93,7 @@ pub async fn rotate(state: &AppState, origin: &Origin) -> ApiResult<String> {
     let kid = key.kid().to_owned();
     let mut tx = state.store().begin().await?;
     keys::retire_all_except(&mut tx, &kid, now).await?;
-    let sealed = secrets::seal_signing_key(state.kek().as_ref(), &kid, &key.to_pkcs8_der())?;
+    let sealed = secrets::seal_signing_key(&state.sealing().current(), &kid, &key.to_pkcs8_der())?;
     keys::insert(&mut tx, &kid, &sealed, now).await?;
     audit::append(
         &mut tx,

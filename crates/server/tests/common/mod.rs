@@ -51,7 +51,7 @@ pub async fn default_state(db: &TestDb) -> AppState {
         LockoutPolicy::default(),
         schild_server::access::AccessPolicy::default(),
         SecurityKeySettings::default(),
-        test_kek(),
+        schild_server::sealing::Sealing::new(test_kek()),
     )
     .await
     .expect("state")
@@ -96,7 +96,7 @@ impl TestServer {
             lockout,
             schild_server::access::AccessPolicy::default(),
             security_keys,
-            test_kek(),
+            schild_server::sealing::Sealing::new(test_kek()),
         )
         .await
         .expect("state");
