@@ -53,7 +53,11 @@ async fn enroll_then_unlock_gives_the_same_key_each_time() {
         let prefix = format!("fido2-hmac:{AAGUID}:");
         let digest = key_id.strip_prefix(&prefix).unwrap();
         assert_eq!(digest.len(), 16, "{key_id}");
-        assert!(digest.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(
+            digest
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
         let wrapped = kek.wrap(&DATA_KEY, AAD).unwrap();
         drop(kek);
 
@@ -80,7 +84,10 @@ async fn the_key_survives_its_state_file_and_either_protocol() {
         let credential = enroll_hmac_secret(&mut open(&key).await, None)
             .await
             .unwrap();
-        let wrapped = unlock(&key, &credential).await.wrap(&DATA_KEY, AAD).unwrap();
+        let wrapped = unlock(&key, &credential)
+            .await
+            .wrap(&DATA_KEY, AAD)
+            .unwrap();
         (credential, wrapped)
     };
     // The vault keeps the credential as JSON.
@@ -101,7 +108,10 @@ async fn another_key_or_another_salt_gives_another_key() {
     let credential = enroll_hmac_secret(&mut open(&key).await, None)
         .await
         .unwrap();
-    let wrapped = unlock(&key, &credential).await.wrap(&DATA_KEY, AAD).unwrap();
+    let wrapped = unlock(&key, &credential)
+        .await
+        .wrap(&DATA_KEY, AAD)
+        .unwrap();
 
     // Another key does not hold the credential at all.
     let other_key = VirtualKey::new();
@@ -228,7 +238,10 @@ async fn a_credential_made_without_a_pin_keeps_working_after_one_is_set() {
         Some(KeyError::PinNotSet)
     );
     let credential = enroll_hmac_secret(&mut security_key, None).await.unwrap();
-    let wrapped = unlock(&key, &credential).await.wrap(&DATA_KEY, AAD).unwrap();
+    let wrapped = unlock(&key, &credential)
+        .await
+        .wrap(&DATA_KEY, AAD)
+        .unwrap();
     security_key
         .set_pin(&pin("4711"), &PinPolicy::default())
         .await
@@ -270,7 +283,11 @@ async fn the_stored_form_is_plain_and_debug_hides_the_salt() {
     assert_eq!(json["rp_id"], "schild-vault");
     assert_eq!(json["aaguid"], AAGUID.to_string());
     assert_eq!(json["user_verified"], false);
-    assert_eq!(json["salt"].as_str().unwrap().len(), 43, "32 bytes in base64url");
+    assert_eq!(
+        json["salt"].as_str().unwrap().len(),
+        43,
+        "32 bytes in base64url"
+    );
     assert_eq!(
         json["credential_id"].as_str().unwrap(),
         credential.credential_id.to_string()
@@ -353,9 +370,10 @@ async fn a_key_without_hmac_secret_is_refused() {
             key: key.clone(),
             hide_from_info,
         };
-        let mut security_key = SecurityKey::open(crippled, std::sync::Arc::new(
-            schild_hwkey::ctap::SilentObserver,
-        ))
+        let mut security_key = SecurityKey::open(
+            crippled,
+            std::sync::Arc::new(schild_hwkey::ctap::SilentObserver),
+        )
         .await
         .unwrap();
         assert_eq!(

@@ -6,8 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use schild_core::provider::{KeyEncryptionKey, ProviderError, WrappedKey};
-use schild_hwkey::keyring::{KeyringBackend, KeyringError, KeyringKek, KeyringStore};
 use schild_hwkey::keyring::testing::{Sandbox, run_isolated};
+use schild_hwkey::keyring::{KeyringBackend, KeyringError, KeyringKek, KeyringStore};
 use schild_hwkey::keyring_test;
 
 const DATA_KEY: [u8; 32] = *b"a 256-bit data key for the vault";
@@ -106,7 +106,10 @@ fn tampered_or_misattributed_blobs_and_other_contexts_fail() {
         kek.unwrap(&wrapped, b"vault/other"),
         Err(ProviderError::Unauthentic)
     ));
-    assert!(matches!(kek.wrap(&DATA_KEY, b""), Err(ProviderError::EmptyAad)));
+    assert!(matches!(
+        kek.wrap(&DATA_KEY, b""),
+        Err(ProviderError::EmptyAad)
+    ));
     let mut foreign = wrapped.clone();
     foreign.key_id = "keyring:in-memory:schild-vault/other".into();
     assert!(matches!(

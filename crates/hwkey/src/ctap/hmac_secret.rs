@@ -473,7 +473,9 @@ async fn make_credential<T: Token>(
     let auth_data = AuthData::parse(&auth_data)?;
     auth_data.check(VAULT_RP_ID, pin.is_some())?;
     let Some((aaguid, credential_id)) = auth_data.attested else {
-        return Err(protocol_error("makeCredential answered without a credential"));
+        return Err(protocol_error(
+            "makeCredential answered without a credential",
+        ));
     };
     if auth_data.extensions.get(&text(EXTENSION)) != Some(&Value::Bool(true)) {
         return Err(KeyError::HmacSecretUnsupported.into());
@@ -521,7 +523,10 @@ async fn get_secret<T: Token>(
         (
             int(0x03),
             Value::Array(vec![text_map([
-                ("id", Value::Bytes(credential.credential_id.as_bytes().to_vec())),
+                (
+                    "id",
+                    Value::Bytes(credential.credential_id.as_bytes().to_vec()),
+                ),
                 ("type", text("public-key")),
             ])]),
         ),
@@ -560,4 +565,3 @@ async fn get_secret<T: Token>(
         .map_err(|_| protocol_error("the hmac-secret output is not 32 bytes"))?;
     Ok(Zeroizing::new(secret))
 }
-

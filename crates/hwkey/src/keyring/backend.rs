@@ -88,7 +88,9 @@ impl KeyringBackend {
             #[cfg(target_os = "linux")]
             Self::Keyutils => linux_keyutils_keyring_store::Store::new().map_err(unavailable)?,
             #[cfg(target_os = "macos")]
-            Self::Apple => apple_native_keyring_store::keychain::Store::new().map_err(unavailable)?,
+            Self::Apple => {
+                apple_native_keyring_store::keychain::Store::new().map_err(unavailable)?
+            }
             #[cfg(target_os = "windows")]
             Self::Windows => windows_native_keyring_store::Store::new().map_err(unavailable)?,
             // The arms above cover every backend this platform has.

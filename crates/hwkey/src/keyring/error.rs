@@ -99,7 +99,9 @@ pub enum KeyringError {
 
     /// The entry exists but does not hold a 32-byte key: something other than Schild wrote it,
     /// or it was damaged. Its bytes are not shown.
-    #[error("the {backend} keyring entry {service}/{entry} is not a key ({length} bytes, 32 expected)")]
+    #[error(
+        "the {backend} keyring entry {service}/{entry} is not a key ({length} bytes, 32 expected)"
+    )]
     MalformedEntry {
         /// The backend.
         backend: KeyringBackend,
@@ -396,11 +398,9 @@ mod tests {
 
     #[test]
     fn converts_into_a_typed_provider_error() {
-        let ProviderError::Backend(source) =
-            ProviderError::from(KeyringError::NotKept {
-                backend: KeyringBackend::InMemory,
-            })
-        else {
+        let ProviderError::Backend(source) = ProviderError::from(KeyringError::NotKept {
+            backend: KeyringBackend::InMemory,
+        }) else {
             panic!("a keyring failure is the backend's");
         };
         assert!(matches!(

@@ -55,11 +55,13 @@ impl KeyringKek {
             Ok(_) => return Err(exists(backend, service, entry)),
             Err(keyring_core::Error::NoEntry) => {}
             Err(error) => {
-                return Err(match KeyringError::from_store(error, backend, service, entry) {
-                    // Something is there, even if it is not ours.
-                    KeyringError::MalformedEntry { .. } => exists(backend, service, entry),
-                    other => other,
-                });
+                return Err(
+                    match KeyringError::from_store(error, backend, service, entry) {
+                        // Something is there, even if it is not ours.
+                        KeyringError::MalformedEntry { .. } => exists(backend, service, entry),
+                        other => other,
+                    },
+                );
             }
         }
 
@@ -281,7 +283,9 @@ mod tests {
         KeyringKek::create(&store, "schild-vault", "master").unwrap();
         let raw = store.entry("schild-vault", "master").unwrap();
         let mock: &keyring_core::mock::Cred = raw.as_any().downcast_ref().unwrap();
-        mock.set_error(keyring_core::Error::NoStorageAccess("collection is locked".into()));
+        mock.set_error(keyring_core::Error::NoStorageAccess(
+            "collection is locked".into(),
+        ));
         let error = KeyringKek::open(&store, "schild-vault", "master").unwrap_err();
         assert_eq!(error.code(), "keyring.access_denied");
         assert!(error.to_string().contains("collection is locked"));

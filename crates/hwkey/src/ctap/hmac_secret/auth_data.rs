@@ -105,7 +105,6 @@ fn cbor_item(bytes: &[u8]) -> Option<(Value, usize)> {
     Some((value, deserializer.byte_offset()))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
