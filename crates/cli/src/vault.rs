@@ -134,7 +134,7 @@ pub async fn run(args: VaultArgs) -> anyhow::Result<()> {
                 },
                 auto_lock: Duration::seconds(i64::from(auto_lock_secs)),
             };
-            let made = unlock::new_method(&method).await?;
+            let made = unlock::new_method(&args.vault, &method).await?;
             UnlockedVault::init(
                 store,
                 clock,
@@ -240,7 +240,7 @@ pub async fn run(args: VaultArgs) -> anyhow::Result<()> {
         VaultCommand::AddUnlock { method } => {
             let vault =
                 unlock::unlock(store, clock, &args.vault, args.unlock_with.as_deref()).await?;
-            let made = unlock::new_method(&method).await?;
+            let made = unlock::new_method(&args.vault, &method).await?;
             vault
                 .add_unlock_method(&made.id, &made.label, &made.params, made.key.as_ref())
                 .await

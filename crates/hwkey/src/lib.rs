@@ -10,8 +10,14 @@
 //! `schild-core`'s provider traits ([`schild_core::provider::KeyEncryptionKey`],
 //! [`schild_core::provider::Signer`]). Every HSM call blocks on the device: async callers use
 //! `spawn_blocking`.
+//!
+//! [`keyring`] (cargo feature `keyring`) keeps key-encryption keys in the operating system's
+//! keyring: the Secret Service or keyutils on Linux, the macOS Keychain, the Windows Credential
+//! Manager.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod ctap;
 pub mod hsm;
+#[cfg(feature = "keyring")]
+pub mod keyring;

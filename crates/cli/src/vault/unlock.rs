@@ -6,6 +6,7 @@ use schild_core::clock::Clock;
 use schild_core::provider::KeyEncryptionKey;
 use schild_core::vault::{PassphraseParams, derive_kek};
 use schild_hwkey::hsm::{DEFAULT_MODULE, HsmKek, KeyLabel, Module};
+use schild_hwkey::keyring::{KeyringBackend, KeyringError, KeyringKek};
 use schild_store::Store;
 use schild_vault::{UnlockMethod, UnlockParams, UnlockedVault};
 use secrecy::{ExposeSecret as _, SecretString};
@@ -28,6 +29,8 @@ pub enum MethodKind {
     Passphrase,
     /// An AES key in a PKCS#11 HSM (`schild hsm generate --kind aes256`).
     Hsm,
+    /// A random key in the OS keyring (the Secret Service on Linux desktops; see --keyring).
+    Keyring,
 }
 
 /// A new unlock method's options.
@@ -51,7 +54,14 @@ pub struct NewMethodArgs {
     /// The AES key's label on the token, for --method hsm.
     #[arg(long, required_if_eq("kind", "hsm"))]
     hsm_key: Option<String>,
+    /// Which keyring, for --method keyring: secret-service, keyutils, apple or windows.
+    /// Default: the operating system's usual one.
+    #[arg(long)]
+    keyring: Option<KeyringBackend>,
 }
+
+/// The keyring entry's service name; the entry is named after the vault and method.
+const KEYRING_SERVICE: &str = "schild-vault";
 
 /// A new method, with its key.
 pub struct NewMethod {
@@ -66,10 +76,11 @@ pub struct NewMethod {
 }
 
 /// Builds a new method's key: asks for a passphrase (twice), or logs in to the HSM.
-pub async fn new_method(args: &NewMethodArgs) -> anyhow::Result<NewMethod> {
+pub async fn new_method(vault: &str, args: &NewMethodArgs) -> anyhow::Result<NewMethod> {
     let kind = match args.kind {
         MethodKind::Passphrase => "passphrase",
         MethodKind::Hsm => "hsm",
+        MethodKind::Keyring => "keyring",
     };
     let id = args.id.clone().unwrap_or_else(|| kind.to_owned());
     let label = args.label.clone().unwrap_or_else(|| kind.to_owned());
@@ -88,6 +99,18 @@ pub async fn new_method(args: &NewMethodArgs) -> anyhow::Result<NewMethod> {
             };
             let key = hsm_key(&params).await?;
             (params, key)
+        }
+        MethodKind::Keyring => {
+            let backend = args.keyring.unwrap_or_else(KeyringBackend::platform_default);
+            let params = UnlockParams::Keyring {
+                backend: backend.name().to_owned(),
+                service: KEYRING_SERVICE.to_owned(),
+                entry: format!("{vault}/{id}"),
+            };
+            let store = backend.open().map_err(keyring_error)?;
+            let kek = KeyringKek::create(&store, KEYRING_SERVICE, &format!("{vault}/{id}"))
+                .map_err(keyring_error)?;
+            (params, Arc::new(kek) as Arc<dyn KeyEncryptionKey>)
         }
     };
     Ok(NewMethod {
@@ -184,6 +207,18 @@ async fn method_key(method: &UnlockMethod) -> anyhow::Result<Arc<dyn KeyEncrypti
             passphrase_key(&method.id, &method.params, passphrase).await
         }
         UnlockParams::Hsm { .. } => hsm_key(&method.params).await,
+        UnlockParams::Keyring {
+            backend,
+            service,
+            entry,
+        } => {
+            let backend: KeyringBackend = backend
+                .parse()
+                .map_err(|_| anyhow::anyhow!("the keyring method names an unknown keyring {backend:?}"))?;
+            let store = backend.open().map_err(keyring_error)?;
+            let kek = KeyringKek::open(&store, service, entry).map_err(keyring_error)?;
+            Ok(Arc::new(kek))
+        }
         other => anyhow::bail!(
             "the unlock method {:?} is of kind {}, which this command cannot use; choose another with --unlock-with",
             method.id,
@@ -219,4 +254,9 @@ pub async fn unlock(
     UnlockedVault::unlock(store, clock, vault, &chosen.id, key.as_ref())
         .await
         .map_err(super::explain)
+}
+
+/// One line for the person: what went wrong with the keyring, and what to do.
+fn keyring_error(error: KeyringError) -> anyhow::Error {
+    anyhow::anyhow!("{error}. {}", error.recommendation())
 }

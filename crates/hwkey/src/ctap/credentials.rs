@@ -53,6 +53,21 @@ impl fmt::Display for CredentialId {
     }
 }
 
+impl serde::Serialize for CredentialId {
+    /// As [`Display`](fmt::Display) writes it: base64url without padding.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CredentialId {
+    /// From base64url, as [`FromStr`](std::str::FromStr) parses it.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// When a credential may be used without user verification (CTAP 2.1 §12.1 credProtect).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CredentialProtection {

@@ -109,6 +109,14 @@ pub enum KeyError {
         /// The CTAP status byte (CTAP 2.1 §8.2).
         status: u8,
     },
+    /// The key does not offer the hmac-secret extension (CTAP 2.1 §12.5), or ignored it, so it
+    /// cannot unlock a vault.
+    #[error("this key cannot derive secrets (no hmac-secret extension)")]
+    HmacSecretUnsupported,
+    /// The key does not hold the vault credential: another key, or this key after a factory
+    /// reset (which destroys the credential and every secret derived from it).
+    #[error("this key does not hold the vault's credential")]
+    HmacSecretCredentialMissing,
     /// Talking to the key failed below CTAP (USB, NFC, CBOR): a transport or library problem.
     #[error("communication with the key failed: {detail}")]
     Protocol {
@@ -146,6 +154,8 @@ impl KeyError {
             Self::PermissionDenied => "key.permission_denied",
             Self::OperationDenied => "key.operation_denied",
             Self::InvalidId { .. } => "key.invalid_id",
+            Self::HmacSecretUnsupported => "key.hmac_secret.unsupported",
+            Self::HmacSecretCredentialMissing => "key.hmac_secret.credential_missing",
             Self::Device { .. } => "key.device_error",
             Self::Protocol { .. } => "key.protocol_error",
         }
@@ -198,6 +208,14 @@ impl KeyError {
             }
             Self::OperationDenied => "Check the key's settings, then try again.",
             Self::InvalidId { .. } => "Copy the id exactly as the list shows it.",
+            Self::HmacSecretUnsupported => {
+                "Use a FIDO2 key that supports hmac-secret (most current keys do), or another \
+                 unlock method."
+            }
+            Self::HmacSecretCredentialMissing => {
+                "Use the security key this vault was enrolled with. If that key was reset or \
+                 lost, unlock with another method and enroll a key again."
+            }
             Self::Device { .. } | Self::Protocol { .. } => {
                 "Unplug the key, plug it back in and try again; if it persists, report it with the \
                  key's model and firmware version."
@@ -305,6 +323,9 @@ mod tests {
             KeyError::ResetWindowPassed,
             KeyError::PermissionDenied,
             KeyError::OperationDenied,
+            KeyError::InvalidId { what: "credential" },
+            KeyError::HmacSecretUnsupported,
+            KeyError::HmacSecretCredentialMissing,
             KeyError::Device { status: 0x7f },
             KeyError::Protocol { detail: "x".into() },
         ];

@@ -63,6 +63,10 @@ pub struct KeyOptions {
     pub always_uv: Option<bool>,
     /// Authenticator configuration commands (always-UV, minimum PIN length) are supported.
     pub authenticator_config: bool,
+    /// The key issues PIN tokens scoped to permissions and a relying party
+    /// (getPinUvAuthTokenUsingPinWithPermissions, CTAP 2.1 §6.5.5.7.2); otherwise only the
+    /// CTAP 2.0 getPinToken.
+    pub pin_uv_auth_token: bool,
 }
 
 /// A summary of a key, from authenticatorGetInfo and getPinRetries.
@@ -78,6 +82,9 @@ pub struct KeyInfo {
     pub versions: Vec<String>,
     /// Supported extensions (`credProtect`, `hmac-secret`, …).
     pub extensions: Vec<String>,
+    /// PIN/UV auth protocols the key supports, in its order of preference (CTAP 2.1 §6.4
+    /// pinUvAuthProtocols: 1 and 2).
+    pub pin_protocols: Vec<u32>,
     /// Feature switches.
     pub options: KeyOptions,
     /// Firmware version, where the key reports one.
@@ -108,6 +115,7 @@ impl KeyInfo {
             model: aaguid.and_then(Aaguid::model),
             versions: info.versions.iter().cloned().collect(),
             extensions: info.extensions.clone().unwrap_or_default(),
+            pin_protocols: info.pin_protocols.clone().unwrap_or_default(),
             options: KeyOptions {
                 client_pin: info.get_option("clientPin"),
                 uv: info.get_option("uv"),
@@ -118,6 +126,7 @@ impl KeyInfo {
                     || info.ctap21pre_credential_management(),
                 always_uv: info.get_option("alwaysUv"),
                 authenticator_config: info.supports_config(),
+                pin_uv_auth_token: info.get_option("pinUvAuthToken") == Some(true),
             },
             firmware_version: info.firmware_version.and_then(|v| u64::try_from(v).ok()),
             pin_retries,

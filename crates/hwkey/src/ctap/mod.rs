@@ -1,5 +1,7 @@
 //! FIDO2 security keys over CTAP 2.1: discovery, information, PIN, fingerprints, discoverable
-//! credentials, always-UV and factory reset, plus a [virtual key](virtual_key) for tests and demos.
+//! credentials, always-UV and factory reset, a vault unlock method through the hmac-secret
+//! extension ([`enroll_hmac_secret`], [`HmacSecretKek`]), plus a [virtual key](virtual_key) for
+//! tests and demos.
 //!
 //! The protocol work is webauthn-authenticator-rs's (`CtapAuthenticator` and its PIN/UV auth
 //! protocols); this module turns it into a small domain API — [`SecurityKey`] — with errors that
@@ -24,6 +26,7 @@ mod discovery;
 pub mod enrollment;
 mod error;
 mod fingerprints;
+mod hmac_secret;
 mod info;
 mod key;
 mod observer;
@@ -38,6 +41,9 @@ pub use credentials::{
 pub use discovery::{AnyKey, Discovery, connected_keys, the_only_key};
 pub use error::KeyError;
 pub use fingerprints::{Fingerprint, FingerprintId};
+pub use hmac_secret::{
+    HmacSecretCredential, HmacSecretKek, SALT_LENGTH, VAULT_RP_ID, enroll_hmac_secret,
+};
 pub use info::{Aaguid, KeyInfo, KeyOptions, KeyTransport};
 pub use key::{RESET_WINDOW, SecurityKey};
 pub use observer::{EnrollmentProgress, KeyObserver, SampleFeedback, SilentObserver};

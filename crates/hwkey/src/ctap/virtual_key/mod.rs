@@ -30,7 +30,8 @@ mod credentials;
 mod device;
 mod hmac_secret;
 mod management;
-mod pin_protocol;
+// Also the platform side of the protocols, for hmac-secret (`ctap::hmac_secret`).
+pub(super) mod pin_protocol;
 mod state;
 mod status;
 #[cfg(test)]

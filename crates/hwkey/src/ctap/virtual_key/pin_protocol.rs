@@ -1,7 +1,11 @@
-//! PIN/UV auth protocols One and Two, authenticator side (CTAP 2.1 §6.5.6 and §6.5.7).
+//! PIN/UV auth protocols One and Two (CTAP 2.1 §6.5.6 and §6.5.7), for the authenticator side of
+//! the virtual key and the platform side of hmac-secret (`ctap::hmac_secret`).
 //!
-//! Both protocols agree on a shared secret through P-256 ECDH with the platform's key-agreement key;
-//! they differ in the KDF, the IV and the MAC length. Every primitive is RustCrypto's.
+//! Both protocols agree on a shared secret through P-256 ECDH with the other side's key-agreement
+//! key; they differ in the KDF, the IV and the MAC length. The operations are the same on both
+//! sides, so one implementation serves both; webauthn-authenticator-rs keeps its own platform
+//! side private. Every primitive is RustCrypto's; the known answers below and the library's PIN
+//! commands, which drive the virtual key in the PIN tests, check it.
 
 use aes::Aes256;
 use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit, block_padding::NoPadding};
