@@ -8,6 +8,7 @@ mod console;
 mod hsm;
 mod key;
 mod key_file;
+mod pii;
 mod review;
 mod roles;
 mod vault;
@@ -60,6 +61,8 @@ enum Command {
     Hsm(hsm::HsmArgs),
     /// The local key vault: store and read secrets, unlock methods, KEK rotation.
     Vault(vault::VaultArgs),
+    /// Personal data in files: find it, or write masked copies.
+    Pii(pii::PiiArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -144,13 +147,19 @@ impl ServeArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
+    // Scanning files needs no runtime or database, and has its own exit statuses (1 for
+    // findings, 2 for errors).
+    let command = match cli.command {
+        Command::Pii(args) => return pii::run(args),
+        other => other,
+    };
     let outcome = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(anyhow::Error::from)
         .and_then(|runtime| {
             runtime.block_on(async move {
-                match cli.command {
+                match command {
                     Command::Serve(args) => serve(args).await,
                     Command::Admin(args) => admin::run(args).await,
                     Command::Roles(args) => roles::run(args).await,
@@ -162,6 +171,7 @@ fn main() -> ExitCode {
                         .await
                         .map_err(anyhow::Error::from)
                         .and_then(|outcome| outcome),
+                    Command::Pii(_) => unreachable!("handled before the runtime starts"),
                 }
             })
         });

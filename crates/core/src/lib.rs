@@ -14,6 +14,7 @@ pub mod clock;
 pub mod ids;
 pub mod lockout;
 pub mod password;
+pub mod pii;
 pub mod provider;
 pub mod rbac;
 pub mod refresh;
