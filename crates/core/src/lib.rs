@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod api_key;
 pub mod audit;
 pub mod authenticator;
 pub mod backup_codes;
@@ -17,6 +18,7 @@ pub mod password;
 pub mod provider;
 pub mod rbac;
 pub mod refresh;
+pub mod retention;
 pub mod token;
 pub mod totp;
 pub mod vault;
