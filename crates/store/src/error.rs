@@ -26,6 +26,10 @@ pub enum StoreError {
     /// holder presented a key that is enrolled already; the exclude list normally prevents it.
     #[error("this security key credential is already registered")]
     CredentialRegistered,
+    /// Another API key already has this public id (a 60-bit random collision): draw a new key
+    /// and store that instead.
+    #[error("an API key with this id already exists")]
+    ApiKeyPrefixTaken,
     /// The account already holds this role.
     #[error("the account already holds this role")]
     AlreadyAssigned,
