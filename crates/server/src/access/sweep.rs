@@ -1,5 +1,6 @@
 //! The access sweeper: the time-driven half of access control, run once a minute by
-//! `schild serve` (and directly by tests with a controlled clock).
+//! `schild serve` (and directly by tests with a controlled clock). It also starts the daily
+//! retention purge ([`crate::retention::purge::run_if_due`]).
 //!
 //! Nothing here is needed for correctness of authorisation: an ended grant stops counting at
 //! its end because the effective permission set reads only grants in force at `now`. The
@@ -9,6 +10,7 @@
 
 use super::{jit, reviews};
 use crate::error::ApiResult;
+use crate::retention;
 use crate::state::AppState;
 use schild_core::rbac::review::ReviewSchedule;
 use std::time::Duration;
@@ -25,6 +27,8 @@ pub struct Swept {
     pub campaigns_ticked: usize,
     /// Whether a scheduled review campaign was started.
     pub campaign_started: bool,
+    /// Whether the daily retention purge ran.
+    pub retention_purged: bool,
 }
 
 /// Runs every time-driven step once, at the state's current time.
@@ -36,6 +40,7 @@ pub async fn once(state: &AppState, schedule: ReviewSchedule) -> ApiResult<Swept
         campaign_started: reviews::start_scheduled(state, now, schedule)
             .await?
             .is_some(),
+        retention_purged: retention::purge::run_if_due(state, now).await?.is_some(),
     })
 }
 
@@ -51,6 +56,7 @@ pub async fn run(state: AppState, schedule: ReviewSchedule) {
                 grants_expired = swept.grants_expired,
                 campaigns_ticked = swept.campaigns_ticked,
                 campaign_started = swept.campaign_started,
+                retention_purged = swept.retention_purged,
                 "access sweep"
             ),
             Ok(_) => {}
