@@ -3,12 +3,14 @@
 
 mod access;
 mod admin;
+mod apikey;
 mod config;
 mod console;
 mod hsm;
 mod key;
 mod key_file;
 mod pii;
+mod retention;
 mod review;
 mod roles;
 mod vault;
@@ -55,6 +57,10 @@ enum Command {
     Access(access::AccessArgs),
     /// Access reviews: start a campaign, list campaigns, decide items, export a report.
     Review(review::ReviewArgs),
+    /// API keys of machine clients: issue one for oneself, list, revoke.
+    Apikey(apikey::ApiKeyArgs),
+    /// Data retention: policies, legal holds, and the purge (with a dry run).
+    Retention(retention::RetentionArgs),
     /// FIDO2 security keys: list, info, PIN, fingerprints, passkeys, reset, and issuing a key.
     Key(key::KeyArgs),
     /// PKCS#11 HSMs: list slots and keys, generate, sign, self-test.
@@ -165,6 +171,8 @@ fn main() -> ExitCode {
                     Command::Roles(args) => roles::run(args).await,
                     Command::Access(args) => access::run(args).await,
                     Command::Review(args) => review::run(args).await,
+                    Command::Apikey(args) => apikey::run(args).await,
+                    Command::Retention(args) => retention::run(args).await,
                     Command::Key(args) => key::run(args).await,
                     Command::Vault(args) => vault::run(args).await,
                     Command::Hsm(args) => tokio::task::spawn_blocking(move || hsm::run(args))

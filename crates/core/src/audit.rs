@@ -5,10 +5,12 @@
 //! (syslog, CEF, ECS) without parsing free text. Secrets never appear in an event: codes, passwords
 //! and tokens are reduced to what happened, never what was typed.
 
+use crate::api_key::ApiKeyPrefix;
 use crate::authenticator::Aaguid;
 use crate::ids::{SessionId, UserId};
 use crate::rbac::review::Verdict;
 use crate::rbac::{CampaignId, JitRequestId, JitTarget, Permission, ReviewItemId, RoleName};
+use crate::retention::{DataClass, HoldId, PurgeCount};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use time::OffsetDateTime;
@@ -569,6 +571,75 @@ pub enum AuditEvent {
         /// How many credentials it took with it.
         credentials_revoked: u32,
     },
+    /// An API key was issued to its owner (who is the record's actor, or the console's subject).
+    #[serde(rename = "apikey.issued")]
+    ApiKeyIssued {
+        /// The key's public id.
+        key: ApiKeyPrefix,
+        /// Whose it is.
+        owner: UserId,
+        /// What it is for.
+        label: String,
+        /// What it may do.
+        scopes: Vec<Permission>,
+        /// When it stops working.
+        #[serde(with = "time::serde::rfc3339")]
+        expires_at: OffsetDateTime,
+    },
+    /// An API key was revoked (who revoked it is the record's actor).
+    #[serde(rename = "apikey.revoked")]
+    ApiKeyRevoked {
+        /// The key's public id.
+        key: ApiKeyPrefix,
+        /// Whose it was.
+        owner: UserId,
+        /// Why.
+        reason: String,
+    },
+    /// A class's retention period changed; the next purge uses it.
+    #[serde(rename = "retention.policy.changed")]
+    RetentionPolicyChanged {
+        /// The class.
+        class: DataClass,
+        /// Days kept after a record ends, now.
+        keep_days: u32,
+        /// Days kept before the change.
+        previous_days: u32,
+    },
+    /// A legal hold was placed: what it covers is not purged until it is released.
+    #[serde(rename = "retention.hold.placed")]
+    LegalHoldPlaced {
+        /// The hold.
+        hold: HoldId,
+        /// The class it keeps.
+        class: DataClass,
+        /// The account whose records it keeps; `None`: the whole class.
+        account: Option<UserId>,
+        /// Why.
+        reason: String,
+    },
+    /// A legal hold was released.
+    #[serde(rename = "retention.hold.released")]
+    LegalHoldReleased {
+        /// The hold.
+        hold: HoldId,
+        /// The class it kept.
+        class: DataClass,
+        /// The account whose records it kept; `None`: the whole class.
+        account: Option<UserId>,
+        /// Why.
+        reason: String,
+    },
+    /// A retention purge ran: what each class lost. When audit events went, `audit_floor` is the
+    /// highest id that may now be missing from the trail, so a gap below it is explained and any
+    /// gap above it is tampering.
+    #[serde(rename = "retention.purge.completed")]
+    RetentionPurged {
+        /// Each class, in a fixed order.
+        classes: Vec<PurgeCount>,
+        /// The audit trail's purge floor after this run, when audit events were purged.
+        audit_floor: Option<i64>,
+    },
 }
 
 impl AuditEvent {
@@ -619,6 +690,12 @@ impl AuditEvent {
             Self::SecurityKeyCounterRegressed { .. } => "webauthn.credential.counter_regressed",
             Self::SecurityKeyUnblocked { .. } => "webauthn.credential.unblocked",
             Self::HardwareKeyWithdrawn { .. } => "inventory.key.withdrawn",
+            Self::ApiKeyIssued { .. } => "apikey.issued",
+            Self::ApiKeyRevoked { .. } => "apikey.revoked",
+            Self::RetentionPolicyChanged { .. } => "retention.policy.changed",
+            Self::LegalHoldPlaced { .. } => "retention.hold.placed",
+            Self::LegalHoldReleased { .. } => "retention.hold.released",
+            Self::RetentionPurged { .. } => "retention.purge.completed",
         }
     }
 
@@ -658,7 +735,11 @@ impl AuditEvent {
             | Self::SecurityKeyCounterRegressed { user, .. }
             | Self::SecurityKeyUnblocked { user, .. }
             | Self::HardwareKeyWithdrawn { user, .. } => Some(*user),
+            Self::ApiKeyIssued { owner, .. } | Self::ApiKeyRevoked { owner, .. } => Some(*owner),
             Self::LoginFailed { user, .. } => *user,
+            Self::LegalHoldPlaced { account, .. } | Self::LegalHoldReleased { account, .. } => {
+                *account
+            }
             Self::IpBlocked { .. }
             | Self::IpUnblocked { .. }
             | Self::SigningKeyRotated { .. }
@@ -668,7 +749,9 @@ impl AuditEvent {
             | Self::RoleUpdated { .. }
             | Self::RoleDeleted { .. }
             | Self::ReviewStarted { .. }
-            | Self::ReviewCompleted { .. } => None,
+            | Self::ReviewCompleted { .. }
+            | Self::RetentionPolicyChanged { .. }
+            | Self::RetentionPurged { .. } => None,
         }
     }
 }
@@ -717,7 +800,11 @@ mod tests {
                 reason: Regeneration::AfterUse,
             },
         ];
-        for event in events.into_iter().chain(rbac_events(user)) {
+        for event in events
+            .into_iter()
+            .chain(rbac_events(user))
+            .chain(data_protection_events(user))
+        {
             let json = serde_json::to_value(&event).unwrap();
             assert_eq!(json["kind"], event.kind());
             let back: AuditEvent = serde_json::from_value(json).unwrap();
@@ -828,6 +915,75 @@ mod tests {
                 auto_revoked: 1,
             },
         ]
+    }
+
+    /// One of each API-key and retention event.
+    fn data_protection_events(user: UserId) -> Vec<AuditEvent> {
+        use crate::retention::ClassOutcome;
+        let key = ApiKeyPrefix::parse("abcdefgh2345").unwrap();
+        let hold = HoldId(uuid::Uuid::from_u128(4));
+        vec![
+            AuditEvent::ApiKeyIssued {
+                key: key.clone(),
+                owner: user,
+                label: "ci".into(),
+                scopes: vec![Permission::UserRead],
+                expires_at: OffsetDateTime::UNIX_EPOCH,
+            },
+            AuditEvent::ApiKeyRevoked {
+                key,
+                owner: user,
+                reason: "leaked".into(),
+            },
+            AuditEvent::RetentionPolicyChanged {
+                class: DataClass::Sessions,
+                keep_days: 7,
+                previous_days: 30,
+            },
+            AuditEvent::LegalHoldPlaced {
+                hold,
+                class: DataClass::AuditEvents,
+                account: Some(user),
+                reason: "matter 17".into(),
+            },
+            AuditEvent::LegalHoldReleased {
+                hold,
+                class: DataClass::AuditEvents,
+                account: None,
+                reason: "closed".into(),
+            },
+            AuditEvent::RetentionPurged {
+                classes: vec![PurgeCount {
+                    class: DataClass::Sessions,
+                    outcome: ClassOutcome::Purged,
+                    purged: 3,
+                }],
+                audit_floor: Some(41),
+            },
+        ]
+    }
+
+    #[test]
+    fn data_protection_events_name_their_subject() {
+        let user = UserId(uuid::Uuid::from_u128(42));
+        let subjects: Vec<_> = data_protection_events(user)
+            .iter()
+            .map(|event| (event.kind(), event.subject()))
+            .collect();
+        assert_eq!(
+            subjects,
+            [
+                ("apikey.issued", Some(user)),
+                ("apikey.revoked", Some(user)),
+                ("retention.policy.changed", None),
+                ("retention.hold.placed", Some(user)),
+                ("retention.hold.released", None),
+                ("retention.purge.completed", None),
+            ]
+        );
+        let json = serde_json::to_value(&data_protection_events(user)[5]).unwrap();
+        assert_eq!(json["classes"][0]["class"], "sessions");
+        assert_eq!(json["classes"][0]["outcome"], "purged");
     }
 
     #[test]

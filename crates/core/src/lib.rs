@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod api_key;
 pub mod audit;
 pub mod authenticator;
 pub mod backup_codes;
@@ -18,6 +19,7 @@ pub mod pii;
 pub mod provider;
 pub mod rbac;
 pub mod refresh;
+pub mod retention;
 pub mod token;
 pub mod totp;
 pub mod vault;

@@ -2,17 +2,20 @@
 //! scripts talk to.
 //!
 //! Layout: [`routes`] translates HTTP to calls into [`auth`], which holds the sign-in, session and
-//! administration flows over `schild-store`, and [`access`], which decides what a caller may do
-//! and runs roles, just-in-time access and reviews; [`extract`] parses requests (strict JSON, the
+//! administration flows over `schild-store`, [`access`], which decides what a caller may do
+//! and runs roles, just-in-time access and reviews, [`api_keys`] for machine clients' keys, and
+//! [`retention`] for retention policies, legal holds and the purge; [`extract`] parses requests (strict JSON, the
 //! client address, the signed-in caller and the permission a route needs); [`error`] turns every failure into RFC 9457 problem+json;
 //! [`serve`] binds plain HTTP on loopback or TLS 1.3.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod access;
+pub mod api_keys;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod retention;
 pub mod routes;
 pub mod sealing;
 pub mod serve;

@@ -3,7 +3,9 @@
 //! `data` is the [`AuditEvent`] as JSON (tagged with its `kind`); `kind` and `subject` are copied
 //! out of it into their own columns so the log can be filtered by index. Both migrations install
 //! triggers that refuse `UPDATE` and `DELETE` on the table, so even a bug elsewhere in the server
-//! cannot rewrite history through this connection; retention will need its own migration.
+//! cannot rewrite history through this connection. The one exception is the retention purge,
+//! which may delete old events only below the purge floor it raises in the same transaction
+//! ([`crate::retention::purge`]).
 
 use crate::row::{Cols, millis};
 use crate::{AnyConnection, StoreError};

@@ -35,6 +35,10 @@ pub enum StoreError {
     /// The vault has an unlock method of this id already.
     #[error("the vault has an unlock method of this id already")]
     UnlockMethodExists,
+    /// Another API key already has this public id (a 60-bit random collision): draw a new key
+    /// and store that instead.
+    #[error("an API key with this id already exists")]
+    ApiKeyPrefixTaken,
     /// The account already holds this role.
     #[error("the account already holds this role")]
     AlreadyAssigned,

@@ -33,12 +33,14 @@
 #![warn(missing_docs)]
 
 pub mod access;
+pub mod api_keys;
 pub mod audit;
 mod error;
 pub mod hardware_keys;
 pub mod keys;
 pub mod lockout;
 pub mod mfa;
+pub mod retention;
 pub mod reviews;
 pub mod roles;
 mod row;

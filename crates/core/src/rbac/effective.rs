@@ -52,6 +52,12 @@ impl PermissionSet {
         Self(self.0 | other.0)
     }
 
+    /// What both sets allow.
+    #[must_use]
+    pub const fn intersection(self, other: Self) -> Self {
+        Self(self.0 & other.0)
+    }
+
     /// Whether the set is empty.
     pub const fn is_empty(self) -> bool {
         self.0 == 0
@@ -150,6 +156,8 @@ mod tests {
         assert_eq!(PermissionSet::all().len() as usize, Permission::all().len());
         assert!(PermissionSet::all().contains_all(set));
         assert!(!set.contains_all(PermissionSet::all()));
+        assert_eq!(PermissionSet::all().intersection(set), set);
+        assert!(set.intersection(PermissionSet::EMPTY).is_empty());
         let json = serde_json::to_string(&set).unwrap();
         assert_eq!(json, r#"["profile:manage"]"#);
         assert_eq!(serde_json::from_str::<PermissionSet>(&json).unwrap(), set);

@@ -123,6 +123,11 @@ catalogue! {
     MetricsRead = "metrics:read", sensitive: false, "Read operational metrics.";
     ProfileRead = "profile:read", sensitive: false, "See one's own account, sessions and sign-in factors.";
     ProfileManage = "profile:manage", sensitive: false, "Manage one's own password, second factors and sessions.";
+    ApikeyIssue = "apikey:issue", sensitive: false, "Issue API keys for oneself, scoped to permissions one holds, and list and revoke one's own.";
+    ApikeyRead = "apikey:read", sensitive: false, "List everyone's API keys (never their secrets).";
+    ApikeyRevoke = "apikey:revoke", sensitive: false, "Revoke anyone's API key.";
+    RetentionRead = "retention:read", sensitive: false, "See data-retention policies and legal holds.";
+    RetentionManage = "retention:manage", sensitive: true, "Change retention policies, place and release legal holds, and run the purge.";
 }
 
 // `PermissionSet` is one `u64`: the catalogue must fit.

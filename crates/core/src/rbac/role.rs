@@ -374,8 +374,8 @@ pub fn builtin_roles() -> Vec<RoleDefinition> {
         ),
         builtin_role(
             builtin::SECURITY_OFFICER,
-            "Day-to-day security operations: sessions, IP blocks, hardware keys, the vault and \
-             signing keys, just-in-time approvals and access reviews.",
+            "Day-to-day security operations: sessions, IP blocks, hardware keys, API keys, the \
+             vault and signing keys, just-in-time approvals and access reviews.",
             &with_self(&[
                 P::UserRead,
                 P::UserUnlock,
@@ -401,6 +401,10 @@ pub fn builtin_roles() -> Vec<RoleDefinition> {
                 P::ReviewDecide,
                 P::RiskRead,
                 P::MetricsRead,
+                P::ApikeyIssue,
+                P::ApikeyRead,
+                P::ApikeyRevoke,
+                P::RetentionRead,
             ]),
             Some(Duration::hours(4)),
             2,
@@ -417,7 +421,7 @@ pub fn builtin_roles() -> Vec<RoleDefinition> {
         builtin_role(
             builtin::INCIDENT_RESPONDER,
             "Handles incidents, with the containment tools that takes: ending sessions, \
-             blocking addresses and unlocking accounts.",
+             revoking API keys, blocking addresses and unlocking accounts.",
             &with_self(&[
                 P::UserRead,
                 P::UserUnlock,
@@ -432,6 +436,8 @@ pub fn builtin_roles() -> Vec<RoleDefinition> {
                 P::IncidentAssign,
                 P::IncidentClose,
                 P::RiskRead,
+                P::ApikeyRead,
+                P::ApikeyRevoke,
             ]),
             Some(Duration::hours(8)),
             1,
@@ -440,7 +446,7 @@ pub fn builtin_roles() -> Vec<RoleDefinition> {
         builtin_role(
             builtin::AUDITOR,
             "Reads everything and changes nothing: accounts, sessions, the audit trail (and its \
-             export), keys, incidents, roles, grants and reviews.",
+             export), keys, incidents, roles, grants, reviews and retention.",
             &with_self(&[
                 P::UserRead,
                 P::SessionRead,
@@ -455,6 +461,8 @@ pub fn builtin_roles() -> Vec<RoleDefinition> {
                 P::ReviewRead,
                 P::RiskRead,
                 P::MetricsRead,
+                P::ApikeyRead,
+                P::RetentionRead,
             ]),
             Some(Duration::hours(8)),
             1,
@@ -608,6 +616,8 @@ mod tests {
         assert_eq!(
             names("incident-responder"),
             with_own(&[
+                "apikey:read",
+                "apikey:revoke",
                 "audit:read",
                 "incident:assign",
                 "incident:close",
@@ -627,12 +637,14 @@ mod tests {
             names("auditor"),
             with_own(&[
                 "access:read",
+                "apikey:read",
                 "audit:export",
                 "audit:read",
                 "incident:read",
                 "ipblock:read",
                 "key:read",
                 "metrics:read",
+                "retention:read",
                 "review:read",
                 "risk:read",
                 "role:read",
@@ -647,6 +659,9 @@ mod tests {
                 "access:approve",
                 "access:read",
                 "access:revoke",
+                "apikey:issue",
+                "apikey:read",
+                "apikey:revoke",
                 "audit:export",
                 "audit:read",
                 "incident:assign",
@@ -656,6 +671,7 @@ mod tests {
                 "key:read",
                 "key:revoke",
                 "metrics:read",
+                "retention:read",
                 "review:decide",
                 "review:manage",
                 "review:read",

@@ -1,6 +1,7 @@
 //! The sweeper: the time-driven half of access control, and the scheduled rotation of the keys
 //! that seal secrets at rest (`crate::sealing`), run once a minute by `schild serve` (and directly
-//! by tests with a controlled clock).
+//! by tests with a controlled clock). It also starts the daily retention purge
+//! ([`crate::retention::purge::run_if_due`]).
 //!
 //! Nothing here is needed for correctness of authorisation: an ended grant stops counting at
 //! its end because the effective permission set reads only grants in force at `now`. The
@@ -10,6 +11,7 @@
 
 use super::{jit, reviews};
 use crate::error::ApiResult;
+use crate::retention;
 use crate::state::AppState;
 use schild_core::rbac::review::ReviewSchedule;
 use std::time::Duration;
@@ -32,6 +34,8 @@ pub struct Swept {
     pub secrets_rewrapped: usize,
     /// Old KEK versions destroyed.
     pub kek_versions_retired: usize,
+    /// Whether the daily retention purge ran.
+    pub retention_purged: bool,
 }
 
 /// Runs every time-driven step once, at the state's current time.
@@ -47,6 +51,7 @@ pub async fn once(state: &AppState, schedule: ReviewSchedule) -> ApiResult<Swept
         kek_rotation_began: rotation.began,
         secrets_rewrapped: rotation.rewrapped,
         kek_versions_retired: rotation.retired.len(),
+        retention_purged: retention::purge::run_if_due(state, now).await?.is_some(),
     })
 }
 
@@ -65,6 +70,7 @@ pub async fn run(state: AppState, schedule: ReviewSchedule) {
                 kek_rotation_began = swept.kek_rotation_began,
                 secrets_rewrapped = swept.secrets_rewrapped,
                 kek_versions_retired = swept.kek_versions_retired,
+                retention_purged = swept.retention_purged,
                 "sweep"
             ),
             Ok(_) => {}

@@ -3,11 +3,13 @@
 //! Routes are registered through `utoipa_axum`, so a route cannot exist without its OpenAPI entry.
 
 mod admin;
+mod api_keys;
 mod auth;
 mod dto;
 mod health;
 mod jit;
 mod me;
+mod retention;
 mod reviews;
 mod roles;
 mod security_keys;
@@ -42,6 +44,8 @@ pub const BODY_LIMIT: usize = 16 * 1024;
         (name = "access", description = "Just-in-time access requests and grants"),
         (name = "reviews", description = "Access-review campaigns"),
         (name = "keys", description = "Security keys of any account, and the inventory of issued keys"),
+        (name = "api-keys", description = "API keys of machine clients: issue, list, revoke"),
+        (name = "retention", description = "Retention policies, legal holds and the purge"),
         (name = "setup", description = "First-admin setup"),
         (name = "health", description = "Liveness, readiness and keys"),
     )
@@ -77,6 +81,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .merge(jit::router())
                 .merge(reviews::router())
                 .merge(security_keys::router())
+                .merge(api_keys::router())
+                .merge(retention::router())
                 .merge(setup::router()),
         )
         .merge(health::router())

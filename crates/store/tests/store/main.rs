@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod access;
+mod api_keys;
 mod audit;
 mod common;
 mod connect;
@@ -15,6 +16,7 @@ mod keys;
 mod lockout;
 mod mfa;
 mod migration;
+mod retention;
 mod reviews;
 mod roles;
 mod sessions;
