@@ -195,10 +195,7 @@ pub async fn run(args: VaultArgs) -> anyhow::Result<()> {
             } else if items.is_empty() {
                 println!("The vault is empty.");
             } else {
-                println!(
-                    "{:<32} {:<24} {:>4}  {}",
-                    "NAME", "PURPOSE", "KEK", "UPDATED"
-                );
+                println!("{:<32} {:<24} {:>4}  UPDATED", "NAME", "PURPOSE", "KEK");
                 for item in items {
                     println!(
                         "{:<32} {:<24} {:>4}  {}",
@@ -305,11 +302,7 @@ async fn rotate(vault: &UnlockedVault, batch: u32) -> anyhow::Result<()> {
     let interactive = std::io::stderr().is_terminal();
     let report = vault
         .rotate(batch, |p| {
-            let percent = if p.total == 0 {
-                100
-            } else {
-                p.done * 100 / p.total
-            };
+            let percent = (p.done * 100).checked_div(p.total).unwrap_or(100);
             let line = format!(
                 "re-wrapping to KEK v{}: {}/{} items ({percent}%)",
                 p.to_version, p.done, p.total

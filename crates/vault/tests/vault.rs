@@ -1,6 +1,8 @@
 //! The vault over a real database, SQLite and PostgreSQL: unlock methods, items, auto-lock,
 //! rotation (including one interrupted after a batch), and what deletion leaves behind.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 use schild_core::clock::{Clock, ManualClock};
 use schild_core::provider::KeyEncryptionKey;
 use schild_core::vault::{LocalKek, PassphraseParams, RotationPolicy, derive_kek};

@@ -101,7 +101,9 @@ pub async fn new_method(vault: &str, args: &NewMethodArgs) -> anyhow::Result<New
             (params, key)
         }
         MethodKind::Keyring => {
-            let backend = args.keyring.unwrap_or_else(KeyringBackend::platform_default);
+            let backend = args
+                .keyring
+                .unwrap_or_else(KeyringBackend::platform_default);
             let params = UnlockParams::Keyring {
                 backend: backend.name().to_owned(),
                 service: KEYRING_SERVICE.to_owned(),
@@ -212,9 +214,9 @@ async fn method_key(method: &UnlockMethod) -> anyhow::Result<Arc<dyn KeyEncrypti
             service,
             entry,
         } => {
-            let backend: KeyringBackend = backend
-                .parse()
-                .map_err(|_| anyhow::anyhow!("the keyring method names an unknown keyring {backend:?}"))?;
+            let backend: KeyringBackend = backend.parse().map_err(|_| {
+                anyhow::anyhow!("the keyring method names an unknown keyring {backend:?}")
+            })?;
             let store = backend.open().map_err(keyring_error)?;
             let kek = KeyringKek::open(&store, service, entry).map_err(keyring_error)?;
             Ok(Arc::new(kek))

@@ -155,8 +155,8 @@ fn mask_grouped(value: &str, head: usize, tail: usize, grouping: Grouping) -> St
     let mut out = String::with_capacity(n + n / 4);
     for (i, c) in chars.iter().enumerate() {
         let starts_group = match grouping {
-            Grouping::FromLeft => i % 4 == 0,
-            Grouping::FromRight => (n - i) % 4 == 0,
+            Grouping::FromLeft => i.is_multiple_of(4),
+            Grouping::FromRight => (n - i).is_multiple_of(4),
         };
         if i > 0 && starts_group {
             out.push(' ');

@@ -134,7 +134,7 @@ pub(crate) fn luhn_ok(number: &[u8]) -> bool {
             }
         })
         .sum();
-    !number.is_empty() && sum % 10 == 0
+    !number.is_empty() && sum.is_multiple_of(10)
 }
 
 #[cfg(test)]

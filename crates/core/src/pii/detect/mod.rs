@@ -64,27 +64,6 @@ fn digits(text: &str) -> Vec<u8> {
         .collect()
 }
 
-#[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-
-    /// The texts of `kind`'s candidates in `text`, in order.
-    pub(crate) fn found(text: &str, kind: PiiKind) -> Vec<(String, f32)> {
-        let mut candidates: Vec<Candidate> =
-            all(text).into_iter().filter(|c| c.kind == kind).collect();
-        candidates.sort_by_key(|c| c.span.start);
-        candidates
-            .into_iter()
-            .map(|c| (text[c.span].to_owned(), c.confidence.get()))
-            .collect()
-    }
-
-    /// Just the texts.
-    pub(crate) fn texts(text: &str, kind: PiiKind) -> Vec<String> {
-        found(text, kind).into_iter().map(|(t, _)| t).collect()
-    }
-}
-
 /// The sub-ranges of `span` that start and end at its space-separated groups, longest first and
 /// leftmost first among equals: `4111 1111 1111 1111 12` yields the whole run, then
 /// `4111 1111 1111 1111` and `1111 1111 1111 1111 12`, and so on. Greedy candidate patterns
@@ -139,5 +118,26 @@ fn find_each(
         if at > text.len() {
             break;
         }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// The texts of `kind`'s candidates in `text`, in order.
+    pub(crate) fn found(text: &str, kind: PiiKind) -> Vec<(String, f32)> {
+        let mut candidates: Vec<Candidate> =
+            all(text).into_iter().filter(|c| c.kind == kind).collect();
+        candidates.sort_by_key(|c| c.span.start);
+        candidates
+            .into_iter()
+            .map(|c| (text[c.span].to_owned(), c.confidence.get()))
+            .collect()
+    }
+
+    /// Just the texts.
+    pub(crate) fn texts(text: &str, kind: PiiKind) -> Vec<String> {
+        found(text, kind).into_iter().map(|(t, _)| t).collect()
     }
 }

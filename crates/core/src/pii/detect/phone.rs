@@ -87,9 +87,7 @@ fn international_ok(candidate: &str) -> bool {
         (10..=11).contains(&n)
     } else if starts(&[4, 9]) {
         (10..=15).contains(&n)
-    } else if starts(&[3, 3]) {
-        n == 11
-    } else if starts(&[1]) {
+    } else if starts(&[3, 3]) || starts(&[1]) {
         n == 11
     } else {
         true
