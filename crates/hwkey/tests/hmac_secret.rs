@@ -2,6 +2,8 @@
 //! virtual key: enrollment, unlocking, PINs under both PIN/UV auth protocols, persistence, other
 //! keys, other salts, a reset, and keys without the extension.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 mod support;
 
 use async_trait::async_trait;
@@ -19,8 +21,10 @@ use webauthn_rs_proto::AuthenticatorTransport;
 const DATA_KEY: [u8; 32] = *b"the vault's master key, 32 bytes";
 const AAD: &[u8] = b"vault/master";
 
+type Builder = fn() -> VirtualKeyBuilder;
+
 /// Both PIN/UV auth protocols: the virtual key offers Two (chosen) and One, or only One.
-fn builders() -> [(&'static str, fn() -> VirtualKeyBuilder); 2] {
+fn builders() -> [(&'static str, Builder); 2] {
     [
         ("protocol two", VirtualKey::builder),
         ("protocol one", || VirtualKey::builder().protocol_one_only()),

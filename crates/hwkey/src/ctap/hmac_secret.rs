@@ -18,7 +18,7 @@
 //! library's own; the PIN/UV auth protocols are the crate's ([`super::virtual_key`]'s, which
 //! the library's PIN commands check against in the PIN tests).
 
-use std::{collections::BTreeMap, fmt};
+use std::fmt;
 
 use hkdf::Hkdf;
 use rand::Rng as _;
@@ -34,8 +34,13 @@ use webauthn_authenticator_rs::{
 use zeroize::Zeroizing;
 
 mod auth_data;
+mod requests;
 
 use auth_data::AuthData;
+use requests::{
+    CLIENT_PIN, GET_ASSERTION, MAKE_CREDENTIAL, PERMISSION_GET_ASSERTION,
+    PERMISSION_MAKE_CREDENTIAL, Parameters, int, text,
+};
 
 use super::{
     Aaguid, CredentialId, KeyError, KeyInfo, Pin, SecurityKey,
@@ -55,17 +60,6 @@ pub const SALT_LENGTH: usize = 32;
 const HKDF_INFO: &[u8] = b"Schild vault key-encryption key from FIDO2 hmac-secret, v1";
 
 const EXTENSION: &str = "hmac-secret";
-const MAKE_CREDENTIAL: u8 = 0x01;
-const GET_ASSERTION: u8 = 0x02;
-const CLIENT_PIN: u8 = 0x06;
-/// clientPIN subcommands (CTAP 2.1 §6.5.5).
-const GET_KEY_AGREEMENT: u8 = 0x02;
-const GET_PIN_TOKEN: u8 = 0x05;
-const GET_PIN_UV_AUTH_TOKEN_USING_PIN: u8 = 0x09;
-/// pinUvAuthToken permissions (CTAP 2.1 §6.5.5.7).
-const PERMISSION_MAKE_CREDENTIAL: u8 = 0x01;
-const PERMISSION_GET_ASSERTION: u8 = 0x02;
-const COSE_ES256: i64 = -7;
 
 /// What the vault stores to unlock with a security key: the credential made at enrollment and
 /// the salt the key's secret is asked for. Not secret on its own (the secret needs the key, its
@@ -302,18 +296,6 @@ fn protocol(detail: &str) -> KeyError {
     }
 }
 
-fn int(value: impl Into<i128>) -> Value {
-    Value::Integer(value.into())
-}
-
-fn text(value: &str) -> Value {
-    Value::Text(value.to_owned())
-}
-
-fn text_map<const N: usize>(entries: [(&str, Value); N]) -> Value {
-    Value::Map(entries.into_iter().map(|(k, v)| (text(k), v)).collect())
-}
-
 fn random_32() -> [u8; 32] {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
@@ -324,12 +306,10 @@ fn random_32() -> [u8; 32] {
 async fn transmit<T: Token>(
     token: &mut SharedToken<T>,
     command: u8,
-    parameters: BTreeMap<Value, Value>,
+    parameters: Parameters,
     bridge: &UiBridge<'_>,
-) -> Result<BTreeMap<Value, Value>, Failure> {
-    let body = serde_cbor_2::to_vec(&Value::Map(parameters))
-        .map_err(|error| protocol(&format!("encoding the request: {error}")))?;
-    let request: Vec<u8> = std::iter::once(command).chain(body).collect();
+) -> Result<Parameters, Failure> {
+    let request = requests::encode(command, parameters)?;
     let reply = token.transmit_raw(&request, bridge).await?;
     match serde_cbor_2::from_slice(&reply) {
         Ok(Value::Map(map)) => Ok(map),
@@ -337,7 +317,7 @@ async fn transmit<T: Token>(
     }
 }
 
-fn take_bytes(map: &mut BTreeMap<Value, Value>, key: i64, what: &str) -> Result<Vec<u8>, KeyError> {
+fn take_bytes(map: &mut Parameters, key: i64, what: &str) -> Result<Vec<u8>, KeyError> {
     match map.remove(&int(key)) {
         Some(Value::Bytes(bytes)) => Ok(bytes),
         _ => Err(protocol(&format!("the reply has no {what}"))),
@@ -359,10 +339,7 @@ impl Session {
         bridge: &UiBridge<'_>,
         protocol: PinProtocol,
     ) -> Result<Self, Failure> {
-        let parameters = BTreeMap::from([
-            (int(0x01), int(protocol.number())),
-            (int(0x02), int(GET_KEY_AGREEMENT)),
-        ]);
+        let parameters = requests::key_agreement(protocol);
         let mut reply = transmit(token, CLIENT_PIN, parameters, bridge).await?;
         let key_agreement = reply
             .remove(&int(0x01))
@@ -395,18 +372,16 @@ impl Session {
             .protocol
             .encrypt(&self.shared, &pin_hash(pin.expose().as_bytes()))
             .map_err(|_| protocol_error("cannot encrypt the PIN hash"))?;
-        let mut parameters = BTreeMap::from([
-            (int(0x01), int(self.protocol.number())),
-            (int(0x03), self.platform_key.clone()),
-            (int(0x06), Value::Bytes(pin_hash_enc)),
-        ]);
-        if info.options.pin_uv_auth_token {
-            parameters.insert(int(0x02), int(GET_PIN_UV_AUTH_TOKEN_USING_PIN));
-            parameters.insert(int(0x09), int(permissions));
-            parameters.insert(int(0x0a), text(rp_id));
-        } else {
-            parameters.insert(int(0x02), int(GET_PIN_TOKEN));
-        }
+        let scope = info
+            .options
+            .pin_uv_auth_token
+            .then_some((permissions, rp_id));
+        let parameters = requests::pin_token(
+            self.protocol,
+            self.platform_key.clone(),
+            pin_hash_enc,
+            scope,
+        );
         let mut reply = transmit(token, CLIENT_PIN, parameters, bridge).await?;
         let encrypted = take_bytes(&mut reply, 0x02, "pinUvAuthToken")?;
         self.protocol
@@ -426,29 +401,7 @@ async fn make_credential<T: Token>(
     pin: Option<&Pin>,
 ) -> Result<HmacSecretCredential, Failure> {
     let client_data_hash = random_32();
-    let mut parameters = BTreeMap::from([
-        (int(0x01), Value::Bytes(client_data_hash.to_vec())),
-        (
-            int(0x02),
-            text_map([("id", text(VAULT_RP_ID)), ("name", text("Schild vault"))]),
-        ),
-        (
-            int(0x03),
-            text_map([
-                ("id", Value::Bytes(random_32()[..16].to_vec())),
-                ("name", text("vault")),
-                ("displayName", text("Schild vault")),
-            ]),
-        ),
-        (
-            int(0x04),
-            Value::Array(vec![text_map([
-                ("alg", int(COSE_ES256)),
-                ("type", text("public-key")),
-            ])]),
-        ),
-        (int(0x06), text_map([(EXTENSION, Value::Bool(true))])),
-    ]);
+    let mut auth = None;
     if let Some(pin) = pin {
         let protocol = choose_protocol(info)?;
         let session = Session::agree(token, bridge, protocol).await?;
@@ -465,9 +418,11 @@ async fn make_credential<T: Token>(
         let param = protocol
             .authenticate(&pin_token, &client_data_hash)
             .map_err(|_| protocol_error("cannot authenticate with the pinUvAuthToken"))?;
-        parameters.insert(int(0x08), Value::Bytes(param));
-        parameters.insert(int(0x09), int(protocol.number()));
+        auth = Some((param, protocol));
     }
+    // The vault's "user": random, since a non-discoverable credential never shows it.
+    let user_id = random_32();
+    let parameters = requests::make_credential(&client_data_hash, &user_id[..16], auth);
     let mut reply = transmit(token, MAKE_CREDENTIAL, parameters, bridge).await?;
     let auth_data = take_bytes(&mut reply, 0x02, "authData")?;
     let auth_data = AuthData::parse(&auth_data)?;
@@ -507,31 +462,10 @@ async fn get_secret<T: Token>(
     let salt_auth = protocol
         .authenticate(&session.shared, &salt_enc)
         .map_err(unexpected)?;
-    let mut input = BTreeMap::from([
-        (int(0x01), session.platform_key.clone()),
-        (int(0x02), Value::Bytes(salt_enc)),
-        (int(0x03), Value::Bytes(salt_auth)),
-    ]);
-    // pinUvAuthProtocol defaults to One, and CTAP 2.0 keys know no other (CTAP 2.1 §12.5).
-    if protocol == PinProtocol::Two {
-        input.insert(int(0x04), int(protocol.number()));
-    }
+    let input =
+        requests::hmac_secret_input(protocol, session.platform_key.clone(), salt_enc, salt_auth);
     let client_data_hash = random_32();
-    let mut parameters = BTreeMap::from([
-        (int(0x01), text(&credential.rp_id)),
-        (int(0x02), Value::Bytes(client_data_hash.to_vec())),
-        (
-            int(0x03),
-            Value::Array(vec![text_map([
-                (
-                    "id",
-                    Value::Bytes(credential.credential_id.as_bytes().to_vec()),
-                ),
-                ("type", text("public-key")),
-            ])]),
-        ),
-        (int(0x04), text_map([(EXTENSION, Value::Map(input))])),
-    ]);
+    let mut auth = None;
     if let Some(pin) = pin {
         let pin_token = session
             .pin_token(
@@ -546,9 +480,15 @@ async fn get_secret<T: Token>(
         let param = protocol
             .authenticate(&pin_token, &client_data_hash)
             .map_err(unexpected)?;
-        parameters.insert(int(0x06), Value::Bytes(param));
-        parameters.insert(int(0x07), int(protocol.number()));
+        auth = Some((param, protocol));
     }
+    let parameters = requests::get_assertion(
+        &credential.rp_id,
+        &client_data_hash,
+        credential.credential_id.as_bytes(),
+        input,
+        auth,
+    );
     let mut reply = transmit(token, GET_ASSERTION, parameters, bridge).await?;
     let auth_data = take_bytes(&mut reply, 0x02, "authData")?;
     let auth_data = AuthData::parse(&auth_data)?;
