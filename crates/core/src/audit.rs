@@ -571,7 +571,8 @@ pub enum AuditEvent {
         /// How many credentials it took with it.
         credentials_revoked: u32,
     },
-    /// An API key was issued to its owner (who is the record's actor, or the console's subject).
+    /// An API key was issued. Keys are issued by their owner only, so the owner is also the
+    /// record's actor.
     #[serde(rename = "apikey.issued")]
     ApiKeyIssued {
         /// The key's public id.

@@ -102,7 +102,7 @@ async fn holds_are_released_once_and_never_deleted(db: &TestDb) {
     );
     assert_eq!(
         retention::holds(&mut conn, false).await.unwrap(),
-        [second.clone()]
+        std::slice::from_ref(&second)
     );
     assert_eq!(
         retention::holds(&mut conn, true).await.unwrap(),
