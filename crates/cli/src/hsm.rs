@@ -14,7 +14,7 @@ use secrecy::SecretString;
 use std::path::PathBuf;
 
 /// The environment variable that holds the user PIN for non-interactive use.
-const PIN_VAR: &str = "SCHILD_HSM_PIN";
+pub const PIN_VAR: &str = "SCHILD_HSM_PIN";
 
 /// HSM commands.
 #[derive(Debug, clap::Args)]
@@ -217,7 +217,7 @@ fn memory(token: &TokenSummary) -> Option<String> {
 }
 
 /// Logs in with the PIN from `SCHILD_HSM_PIN`, or asked for on the terminal.
-fn login(module: &Module, label: &str) -> anyhow::Result<Token> {
+pub fn login(module: &Module, label: &str) -> anyhow::Result<Token> {
     let pin = match std::env::var(PIN_VAR) {
         Ok(pin) => SecretString::from(pin),
         Err(_) => rpassword::prompt_password(format!("User PIN for token {label:?}: "))

@@ -119,6 +119,14 @@ enum VaultCommand {
 pub async fn run(args: VaultArgs) -> anyhow::Result<()> {
     let store = open_store(args.database_url.as_deref()).await?;
     let clock = Arc::new(SystemClock);
+    let unlock = || {
+        unlock::unlock(
+            store.clone(),
+            clock.clone(),
+            &args.vault,
+            args.unlock_with.as_deref(),
+        )
+    };
     match args.command {
         VaultCommand::Init {
             name,
@@ -136,8 +144,8 @@ pub async fn run(args: VaultArgs) -> anyhow::Result<()> {
             };
             let made = unlock::new_method(&args.vault, &method).await?;
             UnlockedVault::init(
-                store,
-                clock,
+                store.clone(),
+                clock.clone(),
                 new,
                 &made.id,
                 &made.label,
@@ -154,8 +162,7 @@ pub async fn run(args: VaultArgs) -> anyhow::Result<()> {
             );
         }
         VaultCommand::Unlock => {
-            let vault =
-                unlock::unlock(store, clock, &args.vault, args.unlock_with.as_deref()).await?;
+            let vault = unlock().await?;
             let status = vault.status().await.map_err(explain)?;
             if status.needs_rotation() {
                 rotate(&vault, 500).await?;
@@ -169,8 +176,7 @@ pub async fn run(args: VaultArgs) -> anyhow::Result<()> {
             replace,
         } => {
             let value = read_value(file.as_deref())?;
-            let vault =
-                unlock::unlock(store, clock, &args.vault, args.unlock_with.as_deref()).await?;
+            let vault = unlock().await?;
             vault
                 .put(&name, &purpose, &value, replace)
                 .await
@@ -178,8 +184,7 @@ pub async fn run(args: VaultArgs) -> anyhow::Result<()> {
             eprintln!("Stored {name:?} ({} bytes).", value.len());
         }
         VaultCommand::Get { name } => {
-            let vault =
-                unlock::unlock(store, clock, &args.vault, args.unlock_with.as_deref()).await?;
+            let vault = unlock().await?;
             let value = vault.get(&name).await.map_err(explain)?;
             let mut out = std::io::stdout().lock();
             out.write_all(&value)
@@ -187,8 +192,7 @@ pub async fn run(args: VaultArgs) -> anyhow::Result<()> {
                 .context("cannot write the value")?;
         }
         VaultCommand::List { json } => {
-            let vault =
-                unlock::unlock(store, clock, &args.vault, args.unlock_with.as_deref()).await?;
+            let vault = unlock().await?;
             let items = vault.list().await.map_err(explain)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&items)?);
@@ -208,19 +212,16 @@ pub async fn run(args: VaultArgs) -> anyhow::Result<()> {
             }
         }
         VaultCommand::Rm { name } => {
-            let vault =
-                unlock::unlock(store, clock, &args.vault, args.unlock_with.as_deref()).await?;
+            let vault = unlock().await?;
             vault.remove(&name).await.map_err(explain)?;
             println!("Deleted {name:?}: its data key and ciphertext are destroyed.");
         }
         VaultCommand::Rotate { batch } => {
-            let vault =
-                unlock::unlock(store, clock, &args.vault, args.unlock_with.as_deref()).await?;
+            let vault = unlock().await?;
             rotate(&vault, batch).await?;
         }
         VaultCommand::Rekey { name } => {
-            let vault =
-                unlock::unlock(store, clock, &args.vault, args.unlock_with.as_deref()).await?;
+            let vault = unlock().await?;
             vault.rekey(&name).await.map_err(explain)?;
             println!("{name:?} has a fresh data key.");
         }
@@ -235,8 +236,7 @@ pub async fn run(args: VaultArgs) -> anyhow::Result<()> {
             }
         }
         VaultCommand::AddUnlock { method } => {
-            let vault =
-                unlock::unlock(store, clock, &args.vault, args.unlock_with.as_deref()).await?;
+            let vault = unlock().await?;
             let made = unlock::new_method(&args.vault, &method).await?;
             vault
                 .add_unlock_method(&made.id, &made.label, &made.params, made.key.as_ref())
@@ -249,8 +249,7 @@ pub async fn run(args: VaultArgs) -> anyhow::Result<()> {
             );
         }
         VaultCommand::RemoveUnlock { id } => {
-            let vault =
-                unlock::unlock(store, clock, &args.vault, args.unlock_with.as_deref()).await?;
+            let vault = unlock().await?;
             vault.remove_unlock_method(&id).await.map_err(explain)?;
             println!("Removed unlock method {id:?}.");
         }

@@ -276,8 +276,7 @@ impl UnlockedVault {
         let (kek, wrapped_kek) =
             generate_kek(new.id, KeyVersion::FIRST, master.as_root(), &mut rng)?;
         let wrapped_master = master.wrap_for(new.id, method_id, method_key)?;
-        let unlock_params = params;
-        let params = serde_json::to_string(params)
+        let params_json = serde_json::to_string(params)
             .map_err(|_| Error::Corrupt("unlock parameters do not serialise".into()))?;
 
         let mut tx = store.begin().await?;
@@ -307,9 +306,9 @@ impl UnlockedVault {
             new.id,
             &UnlockMethodRow {
                 id: method_id.to_owned(),
-                kind: unlock_params.kind().to_owned(),
+                kind: params.kind().to_owned(),
                 label: label.to_owned(),
-                params,
+                params: params_json,
                 wrapped_by: wrapped_master.key_id,
                 wrapped: wrapped_master.blob,
                 created_at: now,

@@ -30,6 +30,19 @@ fn keyring_params(entry: &str) -> UnlockParams {
     }
 }
 
+/// Unlocks the vault again with its first method (after a lock or a "restart").
+async fn reopen(db: &TestDb, clock: &Arc<ManualClock>) -> UnlockedVault {
+    UnlockedVault::unlock(
+        db.store().clone(),
+        clock.clone(),
+        "laptop",
+        "primary",
+        &method_key(1),
+    )
+    .await
+    .unwrap()
+}
+
 const NEW: NewVault<'static> = NewVault {
     id: "laptop",
     name: "Laptop vault",
@@ -206,15 +219,7 @@ async fn each_unlock_method_opens_and_a_wrong_key_opens_nothing(db: &TestDb) {
         Err(Error::NoSuchVault(_))
     ));
 
-    let vault = UnlockedVault::unlock(
-        db.store().clone(),
-        clock.clone(),
-        "laptop",
-        "primary",
-        &method_key(1),
-    )
-    .await
-    .unwrap();
+    let vault = reopen(db, &clock).await;
     vault.remove_unlock_method("recovery").await.unwrap();
     assert!(matches!(
         vault.remove_unlock_method("primary").await,
@@ -239,15 +244,7 @@ async fn an_idle_vault_locks_itself(db: &TestDb) {
     assert!(matches!(vault.list().await, Err(Error::Locked)));
     assert!(!vault.is_unlocked());
 
-    let vault = UnlockedVault::unlock(
-        db.store().clone(),
-        clock.clone(),
-        "laptop",
-        "primary",
-        &method_key(1),
-    )
-    .await
-    .unwrap();
+    let vault = reopen(db, &clock).await;
     vault.lock();
     assert!(matches!(vault.get("item").await, Err(Error::Locked)));
 }
@@ -277,15 +274,7 @@ async fn rotation_rewraps_every_item_and_retires_the_old_version(db: &TestDb) {
     assert_eq!(status.rotation, RotationState::DueByAge);
     // Ninety days idle: the vault locked itself long ago.
     assert!(matches!(vault.rotate(50, |_| {}).await, Err(Error::Locked)));
-    let vault = UnlockedVault::unlock(
-        db.store().clone(),
-        clock.clone(),
-        "laptop",
-        "primary",
-        &method_key(1),
-    )
-    .await
-    .unwrap();
+    let vault = reopen(db, &clock).await;
 
     let mut reports = Vec::new();
     let report = vault.rotate(50, |p| reports.push(p)).await.unwrap();
@@ -309,15 +298,7 @@ async fn rotation_rewraps_every_item_and_retires_the_old_version(db: &TestDb) {
     assert_eq!(status.versions[0].wraps, 120);
 
     drop(vault);
-    let vault = UnlockedVault::unlock(
-        db.store().clone(),
-        clock.clone(),
-        "laptop",
-        "primary",
-        &method_key(1),
-    )
-    .await
-    .unwrap();
+    let vault = reopen(db, &clock).await;
     for i in 0..120 {
         assert_eq!(
             vault.get(&format!("item-{i:03}")).await.unwrap().as_slice(),
@@ -366,15 +347,7 @@ async fn an_interrupted_rotation_resumes_and_loses_nothing(db: &TestDb) {
         [(1, 20), (2, 10)]
     );
 
-    let vault = UnlockedVault::unlock(
-        db.store().clone(),
-        clock.clone(),
-        "laptop",
-        "primary",
-        &method_key(1),
-    )
-    .await
-    .unwrap();
+    let vault = reopen(db, &clock).await;
     // Mid-rotation, every item opens and new items go to the new version.
     for i in 0..30 {
         assert_eq!(

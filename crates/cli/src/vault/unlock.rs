@@ -17,8 +17,8 @@ use std::sync::Arc;
 const PASSPHRASE_VAR: &str = "SCHILD_VAULT_PASSPHRASE";
 /// The passphrase of a new passphrase method, for scripts.
 const NEW_PASSPHRASE_VAR: &str = "SCHILD_VAULT_NEW_PASSPHRASE";
-/// The HSM user PIN, for scripts (the same variable `schild hsm` reads).
-const HSM_PIN_VAR: &str = "SCHILD_HSM_PIN";
+/// The HSM user PIN, for scripts (read by `schild hsm`'s login, which this uses too).
+const HSM_PIN_VAR: &str = crate::hsm::PIN_VAR;
 /// The shortest passphrase accepted for a vault.
 const MIN_PASSPHRASE_CHARS: usize = 12;
 
@@ -175,17 +175,8 @@ async fn hsm_key(params: &UnlockParams) -> anyhow::Result<Arc<dyn KeyEncryptionK
     };
     tokio::task::spawn_blocking(move || {
         let label: KeyLabel = key.parse().map_err(crate::hsm::explain)?;
-        let pin = match std::env::var(HSM_PIN_VAR) {
-            Ok(pin) => SecretString::from(pin),
-            Err(_) => rpassword::prompt_password(format!("User PIN for token {token:?}: "))
-                .map(SecretString::from)
-                .with_context(|| {
-                    format!("cannot read the PIN: set {HSM_PIN_VAR} or run in a terminal")
-                })?,
-        };
-        let token = Module::open(&module)
-            .and_then(|module| module.login(&token, &pin))
-            .map_err(crate::hsm::explain)?;
+        let module = Module::open(&module).map_err(crate::hsm::explain)?;
+        let token = crate::hsm::login(&module, &token)?;
         let kek = HsmKek::new(Arc::new(token), label).map_err(crate::hsm::explain)?;
         Ok::<Arc<dyn KeyEncryptionKey>, anyhow::Error>(Arc::new(kek))
     })

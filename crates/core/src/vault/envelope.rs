@@ -64,7 +64,8 @@ impl ItemContext<'_> {
     }
 }
 
-fn push_prefixed(out: &mut Vec<u8>, bytes: &[u8]) -> Result<(), VaultError> {
+/// Appends `bytes` with a u16 big-endian length in front (the `lp` of the AAD layouts).
+pub(crate) fn push_prefixed(out: &mut Vec<u8>, bytes: &[u8]) -> Result<(), VaultError> {
     let len = u16::try_from(bytes.len()).map_err(|_| VaultError::FieldTooLong)?;
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(bytes);

@@ -12,6 +12,7 @@
 //! that several unlock methods wrap at once, so a rotation never needs every unlock method present.
 
 use crate::provider::{KeyEncryptionKey, WrappedKey};
+use crate::vault::envelope::push_prefixed;
 use crate::vault::{LocalKek, VaultError};
 use rand::CryptoRng;
 use std::collections::HashMap;
@@ -71,13 +72,6 @@ fn master_aad(vault: &str, unlock_method: &str) -> Result<Vec<u8>, VaultError> {
     push_prefixed(&mut aad, vault.as_bytes())?;
     push_prefixed(&mut aad, unlock_method.as_bytes())?;
     Ok(aad)
-}
-
-fn push_prefixed(out: &mut Vec<u8>, bytes: &[u8]) -> Result<(), VaultError> {
-    let len = u16::try_from(bytes.len()).map_err(|_| VaultError::FieldTooLong)?;
-    out.extend_from_slice(&len.to_be_bytes());
-    out.extend_from_slice(bytes);
-    Ok(())
 }
 
 fn random_key(rng: &mut impl CryptoRng) -> Zeroizing<[u8; 32]> {
