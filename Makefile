@@ -26,6 +26,11 @@ bench:
 	cargo bench --locked -p schild-server --bench authorization --bench webauthn
 
 ## Load run against a release build of the backend: login and refresh under wrk (figures: BENCHMARKS.md).
+## The web UI's checks: svelte-check, vitest, API drift, build, and Chromium against a real backend.
+.PHONY: ui-test
+ui-test:
+	scripts/ui-test
+
 .PHONY: load
 load:
 	scripts/load

@@ -35,6 +35,7 @@
 pub mod access;
 pub mod api_keys;
 pub mod audit;
+pub mod dashboard;
 mod error;
 pub mod hardware_keys;
 pub mod keys;

@@ -5,6 +5,7 @@
 mod admin;
 mod api_keys;
 mod auth;
+mod dashboard;
 mod dto;
 mod health;
 mod jit;
@@ -77,6 +78,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             auth::router()
                 .merge(me::router())
                 .merge(admin::router())
+                .merge(dashboard::router())
                 .merge(roles::router())
                 .merge(jit::router())
                 .merge(reviews::router())

@@ -1,0 +1,273 @@
+// End to end: a real `schild serve` on a temporary data directory, the built UI served by
+// `vite preview` (which forwards /api to it), and Debian's Chromium driven by playwright-core.
+// Walks first-run setup, TOTP enrollment and a TOTP sign-in, creates a user, starts a review and
+// decides an item, looks at the dashboard, and saves a screenshot of every screen in English and
+// Dutch, light and dark, to docs/screenshots/.
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdirSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+import { startBackend } from './server.mjs';
+
+const root = resolve(import.meta.dirname, '..');
+const shots = resolve(root, '..', 'docs', 'screenshots');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const PASSWORD = 'correct horse battery staple 42';
+const USER_PASSWORD = 'tangerine orbit lantern violin 7';
+
+// ---- helpers ---------------------------------------------------------------------------------
+
+/** RFC 6238 TOTP (SHA-1, 6 digits, 30 s) for a base32 secret, `offset` steps from now. */
+function totp(secret, offset = 0) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const char of secret.replace(/[\s=]/g, '').toUpperCase()) bits += alphabet.indexOf(char).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((byte) => parseInt(byte, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30_000) + offset));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const at = mac[mac.length - 1] & 0xf;
+  return String((mac.readUInt32BE(at) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
+function freePort() {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+    server.on('error', fail);
+  });
+}
+
+async function startPreview(backendUrl) {
+  if (!existsSync(resolve(root, 'dist', 'index.html'))) throw new Error('ui/dist is missing: run npm run build first');
+  const port = await freePort();
+  const child = spawn(process.execPath, [resolve(root, 'node_modules/vite/bin/vite.js'), 'preview', '--port', String(port), '--strictPort'], {
+    cwd: root,
+    env: { ...process.env, SCHILD_BACKEND: backendUrl },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (chunk) => (out += chunk));
+  child.stderr.on('data', (chunk) => (out += chunk));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i += 1) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return { url, stop: () => child.kill('SIGTERM') };
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  child.kill('SIGTERM');
+  throw new Error(`vite preview did not start:\n${out}`);
+}
+
+let step = 0;
+function log(text) {
+  step += 1;
+  console.log(`  ${String(step).padStart(2)}. ${text}`);
+}
+
+// ---- the run ---------------------------------------------------------------------------------
+
+const started = Date.now();
+const backend = await startBackend();
+const preview = await startPreview(backend.url);
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+});
+const problems = [];
+let failed = false;
+
+try {
+  mkdirSync(shots, { recursive: true });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-GB', timezoneId: 'UTC' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    const text = message.text();
+    // Failed HTTP answers are logged by Chromium itself; the UI shows them as designed.
+    if (message.type() === 'error' && !/Failed to load resource/.test(text)) problems.push(`console: ${text}`);
+  });
+
+  // Some failed sign-ins first, so the dashboard has something to show.
+  for (const name of ['mallory', 'eve', 'trudy']) {
+    await fetch(`${backend.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: name, password: 'guess guess guess' }),
+    });
+  }
+
+  const shoot = async (name, options = {}) => {
+    await page.waitForTimeout(150);
+    await page.screenshot({ path: resolve(shots, `${name}.png`), fullPage: true, ...options });
+  };
+  const look = async (locale, theme) => {
+    await page.goto(`${preview.url}/#/settings`);
+    await page.locator(`input[name=locale][value=${locale}]`).check();
+    await page.locator(`input[name=theme][value=${theme}]`).check();
+  };
+
+  // Signed out: the sign-in and setup screens, and a refused sign-in, in every look.
+  await page.goto(preview.url);
+  for (const [locale, theme] of [['en', 'light'], ['en', 'dark'], ['nl', 'light'], ['nl', 'dark']]) {
+    await look(locale, theme);
+    await page.goto(`${preview.url}/#/dashboard`);
+    await page.locator('#username').waitFor();
+    await shoot(`signin-${locale}-${theme}`);
+    await page.locator('#username').fill('nobody');
+    await page.locator('#password').fill('wrong password');
+    await page.locator('form button[type=submit]').click();
+    await page.locator('[data-code=invalid_credentials]').waitFor();
+    await shoot(`signin-error-${locale}-${theme}`);
+    await page.locator('[role=tab]').nth(1).click();
+    await page.locator('#setup-token').waitFor();
+    await page.locator('form button[type=submit]').click(); // empty: inline messages, nothing sent
+    await page.locator('#setup-token-error').waitFor();
+    await shoot(`setup-${locale}-${theme}`);
+    await page.locator('[role=tab]').nth(0).click();
+  }
+  log('sign-in and setup screens, with inline validation and a refused sign-in');
+  await look('en', 'light');
+
+  // First-run setup creates the administrator and signs in.
+  await page.goto(`${preview.url}/#/dashboard`);
+  await page.locator('[role=tab]').nth(1).click();
+  await page.locator('#setup-token').fill(backend.setupToken);
+  await page.locator('#username').fill('admin');
+  await page.locator('#display-name').fill('Ada Admin');
+  await page.locator('#new-password').fill(PASSWORD);
+  await page.locator('#repeat').fill(PASSWORD);
+  await page.locator('form button[type=submit]').click();
+  await page.locator('[data-testid=dashboard]').waitFor();
+  log('first administrator created through the setup screen, signed in');
+
+  // TOTP enrollment with the QR code, then the backup codes, shown once.
+  await page.goto(`${preview.url}/#/enrollment`);
+  await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+  await page.locator('#enroll-password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.locator('img.qr').waitFor();
+  const secretBox = page.locator('[data-testid=totp-secret]');
+  await shoot('enrollment-qr-en-light', { mask: [page.locator('img.qr'), secretBox] });
+  await secretBox.getByRole('button').click();
+  const secret = (await secretBox.innerText()).split('\n')[0].replace(/\s/g, '').replace(/(Hide|Verbergen)$/, '');
+  await page.locator('#confirm-code').fill(totp(secret));
+  await page.getByRole('button', { name: 'Activate' }).click();
+  await page.locator('[data-testid=backup-codes] li').first().waitFor();
+  const codes = await page.locator('[data-testid=backup-codes] li').allInnerTexts();
+  if (codes.length !== 10) throw new Error(`expected 10 backup codes, saw ${codes.length}`);
+  await shoot('backup-codes-en-light', { mask: [page.locator('[data-testid=backup-codes]')] });
+  await page.getByRole('button', { name: 'I have stored them' }).click();
+  log('TOTP enrolled from the QR secret; ten backup codes shown once');
+
+  // Sign out, and in again with password and TOTP (the next time step: a used one is refused).
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.locator('#username').fill('admin');
+  await page.locator('#password').fill(PASSWORD);
+  await page.locator('form button[type=submit]').click();
+  await page.locator('#code').waitFor();
+  await page.locator('#code').fill('12');
+  await page.locator('form button[type=submit]').click();
+  await page.locator('#code-error').waitFor();
+  await shoot('second-factor-en-light');
+  await page.locator('#code').fill(totp(secret, 1));
+  await page.locator('form button[type=submit]').click();
+  await page.locator('[data-testid=dashboard]').waitFor();
+  log('signed in again with password and a TOTP code');
+
+  // A user, created through the Users screen.
+  await page.goto(`${preview.url}/#/users`);
+  await page.getByRole('button', { name: 'Create account' }).first().click();
+  await page.locator('#new-username').fill('x');
+  await page.locator('#new-user-password').fill('short');
+  await page.locator('form button[type=submit]').first().click();
+  await page.locator('#new-username-error').waitFor();
+  await page.locator('#new-username').fill('olga');
+  await page.locator('#new-display').fill('Olga Operator');
+  await page.locator('#new-user-password').fill(USER_PASSWORD);
+  await page.locator('#new-role').selectOption('enrollment-operator');
+  await page.locator('form button[type=submit]').first().click();
+  await page.locator('[data-testid=user-detail]').getByText('Olga Operator').waitFor();
+  log('user olga created; bad input was refused inline first');
+
+  // A review campaign: start it, decide olga's item.
+  await page.goto(`${preview.url}/#/access/reviews`);
+  await page.getByRole('button', { name: 'Start a review' }).click();
+  await page.locator('#campaign-name').fill('Quarterly review');
+  await page.locator('form button[type=submit]').click();
+  await page.locator('[data-testid=review-detail]').waitFor();
+  await page.getByRole('checkbox', { name: /olga/ }).check();
+  await page.locator('input[name=verdict][value=certify]').check();
+  await page.locator('#decision-reason').fill('Still runs the enrollment desk');
+  await page.getByRole('button', { name: 'Apply decision' }).click();
+  await page.getByText('1 decided.').waitFor();
+  await page.locator('tr', { hasText: 'olga' }).getByText('Kept').waitFor();
+  const reviewHash = new URL(page.url()).hash;
+  log('review campaign started and olga’s item certified');
+
+  // The dashboard shows the failed sign-ins and the sessions.
+  await page.goto(`${preview.url}/#/dashboard`);
+  await page.locator('[data-testid=dashboard]').waitFor();
+  const total = await page.locator('.tile').nth(3).locator('strong').innerText();
+  if (Number(total) < 4) throw new Error(`dashboard shows ${total} failed sign-ins, expected at least 4`);
+  log(`dashboard shows ${total} failed sign-ins`);
+
+  // Every screen, in every look. The session lives in memory, so the look is changed in place.
+  const screens = [
+    ['dashboard', '#/dashboard', '[data-testid=dashboard]'],
+    ['enrollment', '#/enrollment', 'h1'],
+    ['keys', '#/keys', '#inventory-title'],
+    ['vault', '#/vault', '[data-testid=vault-desktop-only]'],
+    ['access-reviews', '#/access/reviews', 'table.data'],
+    ['access-review', `${reviewHash}`, '[data-testid=review-detail]'],
+    ['access-requests', '#/access/requests', '#ask-title'],
+    ['access-roles', '#/access/roles', 'table.data'],
+    ['users', '#/users', 'table.data'],
+    ['incidents', '#/incidents', '[data-testid=not-available]'],
+    ['training', '#/training', '[data-testid=not-available]'],
+    ['audit', '#/audit', '[data-testid=audit-table]'],
+    ['settings', '#/settings', '#look-title'],
+  ];
+  for (const [locale, theme] of [['en', 'light'], ['en', 'dark'], ['nl', 'light'], ['nl', 'dark']]) {
+    await page.evaluate(() => (window.location.hash = '#/settings'));
+    await page.locator(`input[name=locale][value=${locale}]`).check();
+    await page.locator(`input[name=theme][value=${theme}]`).check();
+    for (const [name, hash, ready] of screens) {
+      await page.evaluate((h) => (window.location.hash = h), hash);
+      await page.locator(ready).first().waitFor();
+      if (name === 'users') {
+        await page.locator('a', { hasText: 'olga' }).click();
+        await page.locator('[data-testid=user-detail]').waitFor();
+        await page.locator('[data-testid=user-detail] table').waitFor().catch(() => undefined);
+      }
+      if (name === 'access-roles') {
+        await page.locator('button.link', { hasText: 'enrollment-operator' }).click();
+        await page.locator('.perms').waitFor();
+      }
+      await shoot(`${name}-${locale}-${theme}`);
+    }
+  }
+  log(`screenshots of ${screens.length} screens in EN and NL, light and dark, in docs/screenshots/`);
+
+  if (problems.length > 0) throw new Error(`the page reported problems:\n${problems.join('\n')}`);
+  console.log(`e2e passed in ${Math.round((Date.now() - started) / 1000)} s`);
+} catch (error) {
+  failed = true;
+  console.error(`e2e FAILED after step ${step}: ${error instanceof Error ? error.stack : error}`);
+  if (problems.length > 0) console.error(problems.join('\n'));
+  console.error(`backend log (tail):\n${backend.log().split('\n').slice(-20).join('\n')}`);
+} finally {
+  await browser.close();
+  preview.stop();
+  await backend.stop();
+}
+process.exit(failed ? 1 : 0);

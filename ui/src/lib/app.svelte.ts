@@ -1,0 +1,99 @@
+// What the whole UI shares: settings, the backend, the signed-in account, connectivity and the
+// running just-in-time elevations.
+import { createBackend, type Backend, type Profile, type RequestView } from './backend';
+import { i18n } from './i18n/index.svelte';
+import { loadSettings, saveSettings, type Settings } from './settings';
+
+const PING_MS = 15_000;
+
+class AppState {
+  settings = $state<Settings>(loadSettings());
+  backend = $state<Backend>(createBackend(''));
+  profile = $state<Profile | null>(null);
+  /** Whether the backend answered the last ping (or the last call). */
+  online = $state(true);
+  /** The signed-in person's active just-in-time grants. */
+  elevations = $state<RequestView[]>([]);
+  /** Why the session ended by itself, to say so on the sign-in screen. */
+  endedBecause = $state<string | null>(null);
+  /** Ticks every second, for countdowns. */
+  now = $state(Date.now());
+  #unsubscribe: (() => void) | null = null;
+
+  constructor() {
+    this.backend = createBackend(this.settings.backendUrl);
+    this.#watch();
+  }
+
+  start(): void {
+    this.applyLook();
+    setInterval(() => (this.now = Date.now()), 1000);
+    void this.ping();
+    setInterval(() => void this.ping(), PING_MS);
+    window.addEventListener('online', () => void this.ping());
+    window.addEventListener('offline', () => (this.online = false));
+  }
+
+  async ping(): Promise<void> {
+    this.online = await this.backend.ping();
+  }
+
+  can(permission: string): boolean {
+    return this.profile?.permissions.includes(permission) ?? false;
+  }
+
+  async signedIn(): Promise<void> {
+    this.endedBecause = null;
+    this.profile = await this.backend.profile();
+    await this.loadElevations();
+  }
+
+  async loadElevations(): Promise<void> {
+    try {
+      this.elevations = await this.backend.myRequests('active');
+    } catch {
+      this.elevations = [];
+    }
+  }
+
+  async signOut(): Promise<void> {
+    try {
+      await this.backend.logout();
+    } catch {
+      // the session is forgotten locally either way
+    }
+    this.profile = null;
+    this.elevations = [];
+  }
+
+  update(change: Partial<Settings>): void {
+    const backendChanged = change.backendUrl !== undefined && change.backendUrl !== this.settings.backendUrl;
+    this.settings = { ...this.settings, ...change };
+    saveSettings(this.settings);
+    this.applyLook();
+    if (backendChanged) {
+      void this.signOut();
+      this.backend = createBackend(this.settings.backendUrl);
+      this.#watch();
+      void this.ping();
+    }
+  }
+
+  applyLook(): void {
+    i18n.locale = this.settings.locale;
+    const root = document.documentElement;
+    if (this.settings.theme === 'system') delete root.dataset.theme;
+    else root.dataset.theme = this.settings.theme;
+  }
+
+  #watch(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = this.backend.onSignedOut((code) => {
+      this.profile = null;
+      this.elevations = [];
+      this.endedBecause = code;
+    });
+  }
+}
+
+export const app = new AppState();

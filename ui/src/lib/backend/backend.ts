@@ -1,0 +1,70 @@
+// The one seam between the UI and the outside world. Screens import `Backend` (through the
+// context in ../app.svelte.ts), never fetch, so the same UI runs against the HTTP API in a
+// browser and, later, against the desktop app's Rust side through Tauri IPC: a second
+// implementation of this interface, next to HttpBackend.
+import type * as T from './types';
+
+/** Which kind of backend this is: capabilities that need the desktop app depend on it. */
+export type BackendKind = 'http' | 'tauri';
+
+export interface Backend {
+  readonly kind: BackendKind;
+  /** Where the backend is, for the top bar. */
+  readonly location: string;
+
+  /** Whether the backend answers at all (liveness). */
+  ping(): Promise<boolean>;
+  /** Called with the reason code when the session ends by itself (expired, reused, revoked). */
+  onSignedOut(listener: (code: string) => void): () => void;
+  isSignedIn(): boolean;
+
+  setup(body: { setup_token: string; username: string; display_name: string; password: string }): Promise<T.UserView>;
+  login(username: string, password: string): Promise<T.PasswordStep>;
+  /** Finishes sign-in; returns a fresh backup-code set when a backup code was used. */
+  secondFactor(mfaToken: string, factor: T.SecondFactor): Promise<string[] | null>;
+  logout(): Promise<void>;
+
+  profile(): Promise<T.Profile>;
+  mySessions(): Promise<T.SessionView[]>;
+  totpEnroll(password: string): Promise<T.TotpEnrollment>;
+  totpConfirm(code: string): Promise<T.BackupCodeSet>;
+  totpDisable(password: string, code: string): Promise<void>;
+  regenerateBackupCodes(password: string): Promise<T.BackupCodeSet>;
+  mySecurityKeys(): Promise<T.SecurityKeyList>;
+  renameMySecurityKey(id: string, name: string): Promise<void>;
+  revokeMySecurityKey(id: string, password: string): Promise<void>;
+  myRequests(state?: T.StateView): Promise<T.RequestView[]>;
+  requestAccess(body: T.NewRequestBody): Promise<T.RequestView>;
+
+  dashboard(days: number): Promise<T.Dashboard>;
+
+  users(): Promise<T.AdminUserView[]>;
+  createUser(body: T.CreateUserRequest): Promise<T.UserView>;
+  userSessions(userId: string, includeEnded: boolean): Promise<T.SessionView[]>;
+  forceLogout(sessionId: string): Promise<void>;
+  unlockUser(userId: string): Promise<void>;
+  ipBlocks(): Promise<T.IpBlockView[]>;
+
+  hardwareKeys(): Promise<T.HardwareKeyView[]>;
+  withdrawHardwareKey(id: string, as: 'lost' | 'revoke', reason: string): Promise<void>;
+
+  reviews(): Promise<T.CampaignSummaryView[]>;
+  review(id: string): Promise<T.CampaignView>;
+  startReview(body: T.StartCampaignRequest): Promise<T.CampaignView>;
+  decideReviewItem(id: string, item: string, verdict: T.VerdictDto, reason: string): Promise<void>;
+  /** The campaign's report as a file's text. */
+  reviewReport(id: string, format: 'csv' | 'json'): Promise<string>;
+
+  accessRequests(state?: T.StateView): Promise<T.RequestView[]>;
+  approveRequest(id: string): Promise<void>;
+  denyRequest(id: string, reason: string): Promise<void>;
+  revokeRequest(id: string, reason: string): Promise<void>;
+  grants(): Promise<T.GrantView[]>;
+
+  roles(): Promise<T.RoleView[]>;
+  role(name: string): Promise<T.RoleDetail>;
+  assignRole(userId: string, role: string, reason: string): Promise<void>;
+  unassignRole(userId: string, role: string, reason: string): Promise<void>;
+
+  audit(query: T.AuditQuery): Promise<T.AuditEntry[]>;
+}

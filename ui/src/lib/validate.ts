@@ -1,0 +1,87 @@
+// Form rules, checked before anything is sent. Each rule returns the id of the message to show
+// under the field, or null when the value is fine. The backend checks again; these only spare
+// people a round trip and keep bad input off the wire.
+import type { MessageId } from './i18n/messages';
+
+export type Rule = (value: string) => MessageId | null;
+
+export const required: Rule = (value) => (value.trim() === '' ? 'v.required' : null);
+
+/** Sign-in names as the backend accepts them: 3–64 of letters, digits and `. _ - @`. */
+export const username: Rule = (value) => {
+  if (value.trim() === '') return 'v.required';
+  return /^[A-Za-z0-9._@-]{3,64}$/.test(value) ? null : 'v.username';
+};
+
+/** A new password: at least 12 characters (the backend also checks its strength). */
+export const newPassword: Rule = (value) => {
+  if (value === '') return 'v.required';
+  if ([...value].length < 12) return 'v.password_short';
+  return new TextEncoder().encode(value).length > 1024 ? 'v.too_long' : null;
+};
+
+export const totpCode: Rule = (value) => {
+  const code = value.replace(/\s+/g, '');
+  if (code === '') return 'v.required';
+  return /^\d{6}$/.test(code) ? null : 'v.totp';
+};
+
+export const backupCode: Rule = (value) => {
+  const code = value.trim();
+  if (code === '') return 'v.required';
+  return /^[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}$/.test(code) ? null : 'v.backup_code';
+};
+
+/** '' (this page's own origin) or an http(s) origin without a path. */
+export const backendUrl: Rule = (value) => {
+  const text = value.trim();
+  if (text === '') return null;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return 'v.url';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'v.url';
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') return 'v.url_origin';
+  return null;
+};
+
+export const reason: Rule = (value) => {
+  if (value.trim() === '') return 'v.required';
+  return [...value].length > 2000 ? 'v.too_long' : null;
+};
+
+/** A whole number within [min, max]. */
+export function wholeNumber(min: number, max: number): Rule {
+  return (value) => {
+    const text = value.trim();
+    if (text === '') return 'v.required';
+    if (!/^\d+$/.test(text)) return 'v.number';
+    const n = Number(text);
+    return n < min || n > max ? 'v.range' : null;
+  };
+}
+
+/** The typed confirmation of a destructive action must match exactly. */
+export function confirmation(expected: string): Rule {
+  return (value) => (value.trim() === expected ? null : 'v.confirm');
+}
+
+/**
+ * Checks every field; returns the failures by field name. An empty result means the form may
+ * be sent.
+ */
+export function check<K extends string>(fields: Record<K, [string, Rule]>): Partial<Record<K, MessageId>> {
+  const errors: Partial<Record<K, MessageId>> = {};
+  for (const key of Object.keys(fields) as K[]) {
+    const [value, rule] = fields[key];
+    const message = rule(value);
+    if (message !== null) errors[key] = message;
+  }
+  return errors;
+}
+
+export function isValid(errors: Partial<Record<string, MessageId>>): boolean {
+  return Object.keys(errors).length === 0;
+}

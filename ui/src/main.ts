@@ -1,0 +1,9 @@
+import './app.css';
+import { mount } from 'svelte';
+import App from './App.svelte';
+import { app } from './lib/app.svelte';
+
+app.start();
+const target = document.getElementById('app');
+if (target === null) throw new Error('#app missing from index.html');
+export default mount(App, { target });
