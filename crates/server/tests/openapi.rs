@@ -91,3 +91,24 @@ async fn every_documented_operation_is_routed_and_documents_its_errors() {
     assert!(operations >= 22, "only {operations} operations documented");
     db.cleanup().await;
 }
+
+/// Schemas are keyed by name in the document: two views of one name (the JIT and the review
+/// decision, the retention and the review policy) must not replace each other.
+#[test]
+fn like_named_views_keep_their_own_schemas() {
+    let (_, doc) = schild_server::routes::api();
+    let doc = serde_json::to_value(doc).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    for (schema, field) in [
+        ("DecisionView", "by"),
+        ("ReviewDecisionView", "verdict"),
+        ("PolicyView", "keep_days"),
+        ("ReviewPolicyView", "auto_revoke"),
+    ] {
+        assert!(
+            schemas[schema]["properties"][field].is_object(),
+            "{schema} lacks {field}: {}",
+            schemas[schema]
+        );
+    }
+}

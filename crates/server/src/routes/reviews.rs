@@ -168,6 +168,9 @@ impl From<CampaignSummary> for CampaignSummaryView {
 
 /// A campaign's escalation, revocation and unused rules.
 #[derive(Debug, Serialize, ToSchema)]
+// Named apart from the same-named views of the retention and JIT routes: the OpenAPI
+// document keys schemas by name, so one would silently replace the other.
+#[schema(as = ReviewPolicyView)]
 pub struct PolicyView {
     /// Seconds after the deadline before undecided items are revoked automatically.
     escalation_grace_seconds: i64,
@@ -192,6 +195,9 @@ impl From<ReviewPolicy> for PolicyView {
 
 /// A reviewer's decision.
 #[derive(Debug, Serialize, ToSchema)]
+// Named apart from the same-named views of the retention and JIT routes: the OpenAPI
+// document keys schemas by name, so one would silently replace the other.
+#[schema(as = ReviewDecisionView)]
 pub struct DecisionView {
     /// Who decided.
     reviewer: Uuid,
