@@ -84,11 +84,12 @@ const browser = await chromium.launch({
 });
 const problems = [];
 let failed = false;
+let page;
 
 try {
   mkdirSync(shots, { recursive: true });
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-GB', timezoneId: 'UTC' });
-  const page = await context.newPage();
+  page = await context.newPage();
   page.setDefaultTimeout(15_000);
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('console', (message) => {
@@ -181,7 +182,7 @@ try {
   await shoot('second-factor-en-light');
   await page.locator('#code').fill(totp(secret, 1));
   await page.locator('form button[type=submit]').click();
-  await page.locator('[data-testid=dashboard]').waitFor();
+  await page.getByRole('heading', { name: 'Enrollment' }).waitFor(); // back where the person was
   log('signed in again with password and a TOTP code');
 
   // A user, created through the Users screen.
@@ -263,6 +264,11 @@ try {
 } catch (error) {
   failed = true;
   console.error(`e2e FAILED after step ${step}: ${error instanceof Error ? error.stack : error}`);
+  if (page) {
+    mkdirSync(resolve(root, 'e2e', '.out'), { recursive: true });
+    await page.screenshot({ path: resolve(root, 'e2e', '.out', 'failure.png'), fullPage: true }).catch(() => undefined);
+    console.error(`page at failure: ${page.url()}; screenshot in ui/e2e/.out/failure.png`);
+  }
   if (problems.length > 0) console.error(problems.join('\n'));
   console.error(`backend log (tail):\n${backend.log().split('\n').slice(-20).join('\n')}`);
 } finally {
