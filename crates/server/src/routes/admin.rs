@@ -121,6 +121,7 @@ async fn create_user(
 /// Which sessions to list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct SessionFilter {
     /// Include ended (revoked or expired) sessions.
     #[serde(default)]
@@ -295,6 +296,7 @@ async fn unblock_ip(
 /// Which audit events to list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AuditFilter {
     /// Only this kind, e.g. `auth.login.failed`.
     kind: Option<String>,

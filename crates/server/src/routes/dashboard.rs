@@ -21,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// How far back the time series reach.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct DashboardQuery {
     /// Days of history, today included (1–90, default 14).
     days: Option<u32>,

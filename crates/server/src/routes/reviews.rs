@@ -481,9 +481,11 @@ pub enum ReportFormat {
 /// How to export a report.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// `csv` or `json` (the default).
     #[serde(default)]
+    #[param(inline)]
     format: ReportFormat,
 }
 

@@ -429,7 +429,7 @@ async fn rename_mine(
 }
 
 /// Revokes one of the signed-in account's keys (the password is asked again).
-#[utoipa::path(post, path = "/me/security-keys/{id}/revoke", tag = "me", security(("bearer" = ["profile:manage"])),
+#[utoipa::path(post, path = "/me/security-keys/{id}/revoke", tag = "me", operation_id = "revoke_my_security_key", security(("bearer" = ["profile:manage"])),
     params(KeyPath), request_body = PasswordConfirmation,
     responses((status = 204, description = "Revoked"), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
