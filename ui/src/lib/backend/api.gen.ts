@@ -3067,18 +3067,18 @@ export interface operations {
     };
     audit_events: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description Only events older than this sequence number (for paging). */
-                before: number | null;
+                before?: number;
                 /** @description Only this kind, e.g. `auth.login.failed`. */
-                kind: string | null;
+                kind?: string;
                 /** @description At most this many (1–1000, default 100), newest first. */
-                limit: number | null;
+                limit?: number;
                 /** @description Only events about this account. */
-                subject: string | null;
+                subject?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -3609,13 +3609,14 @@ export interface operations {
     };
     user_sessions: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Include ended (revoked or expired) sessions. */
+                include_ended?: boolean;
+            };
             header?: never;
             path: {
                 /** @description Account id */
                 id: string;
-                /** @description Include ended (revoked or expired) sessions. */
-                include_ended: boolean;
             };
             cookie?: never;
         };
@@ -4278,12 +4279,12 @@ export interface operations {
     };
     dashboard: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description Days of history, today included (1–90, default 14). */
-                days: number | null;
+                days?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;

@@ -116,6 +116,7 @@ export const en = {
   'dash.models_title': 'Security keys per model',
   'dash.no_keys': 'No security keys are registered yet. Keys are enrolled at a station with the desktop app or schild key enroll.',
   'dash.age_title': 'Age of active security keys',
+  'dash.no_active_keys': 'No active security keys, so no ages to show.',
   'dash.age_range': '{min}–{max} d',
   'dash.age_over': '{days}+ d',
   'dash.generated': 'Figures as of {at}.',

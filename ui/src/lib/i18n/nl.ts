@@ -110,6 +110,7 @@ export const nl: Messages = {
   'dash.models_title': 'Beveiligingssleutels per model',
   'dash.no_keys': 'Er zijn nog geen beveiligingssleutels geregistreerd. Sleutels worden ingeschreven aan een balie met de desktop-app of met schild key enroll.',
   'dash.age_title': 'Leeftijd van actieve beveiligingssleutels',
+  'dash.no_active_keys': 'Geen actieve beveiligingssleutels, dus geen leeftijden om te tonen.',
   'dash.age_range': '{min}–{max} d',
   'dash.age_over': '{days}+ d',
   'dash.generated': 'Cijfers van {at}.',
