@@ -3,7 +3,7 @@
 // Walks first-run setup, TOTP enrollment and a TOTP sign-in, creates a user, starts a review and
 // decides an item, looks at the dashboard, and saves a screenshot of every screen in English and
 // Dutch, light and dark, to docs/screenshots/.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -199,6 +199,58 @@ try {
   await page.locator('form button[type=submit]').first().click();
   await page.locator('[data-testid=user-detail]').getByText('Olga Operator').waitFor();
   log('user olga created; bad input was refused inline first');
+
+  // Just in time: olga asks for audit:read, the administrator approves, olga sees the elevation.
+  const olgaContext = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-GB', timezoneId: 'UTC' });
+  const olga = await olgaContext.newPage();
+  olga.setDefaultTimeout(15_000);
+  olga.on('pageerror', (error) => problems.push(`page error (olga): ${error.message}`));
+  await olga.goto(`${preview.url}/#/access/requests`);
+  await olga.locator('#username').fill('olga');
+  await olga.locator('#password').fill(USER_PASSWORD);
+  await olga.locator('form button[type=submit]').click();
+  await olga.locator('#ask-title').waitFor();
+  await olga.locator('input[name=kind][value=permission]').check();
+  await olga.locator('#jit-target').fill('audit:read');
+  await olga.locator('#jit-minutes').fill('30');
+  await olga.locator('#jit-reason').fill('Checking last night’s failed sign-ins');
+  await olga.getByRole('button', { name: 'Send request' }).click();
+  await olga.locator('td', { hasText: 'Waiting' }).waitFor();
+  await page.goto(`${preview.url}/#/access/requests`);
+  await page.locator('tr', { hasText: 'olga' }).getByRole('button', { name: 'Approve' }).click();
+  await page.locator('#grants-title').locator('xpath=..').locator('td', { hasText: 'audit:read' }).waitFor();
+  await olga.evaluate(() => (window.location.hash = '#/dashboard'));
+  await olga.locator('[role=timer]').waitFor();
+  await olga.evaluate(() => (window.location.hash = '#/audit'));
+  await olga.locator('[data-testid=audit-table]').waitFor();
+  await olga.screenshot({ path: resolve(shots, 'elevation-en-light.png'), fullPage: false });
+  await olgaContext.close();
+  log('olga requested audit:read, the administrator approved, olga’s top bar counts down');
+
+  // Hardware keys issued at the front desk (schild key enroll with virtual keys), then renamed,
+  // and one marked lost through the typed confirmation.
+  for (const [user, serial] of [['olga', 'SN-42'], ['olga', 'SN-43'], ['admin', 'SN-7']]) {
+    execFileSync(
+      backend.binary,
+      ['key', 'enroll', '--virtual', resolve(backend.dataDir, `${serial}.key`), '--user', user, '--as', 'admin', '--station', 'front desk', '--serial', serial],
+      { env: { ...process.env, SCHILD_DATA_DIR: backend.dataDir, SCHILD_KEY_NEW_PIN: '482916', SCHILD_KEY_PIN: '482916' }, stdio: 'ignore', timeout: 60_000 },
+    );
+  }
+  await page.goto(`${preview.url}/#/keys`);
+  await page.getByRole('button', { name: 'Rename' }).click();
+  await page.locator('input[id^=rename-]').fill('desk key');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.locator('td', { hasText: 'desk key' }).waitFor();
+  await page.locator('tr', { hasText: 'SN-43' }).getByRole('button', { name: 'Mark lost' }).click();
+  await page.locator('#confirm-reason').fill('Left on a train');
+  await page.locator('#confirm-word').fill('lost');
+  await page.locator('dialog button[type=submit]').click();
+  await page.locator('#confirm-word-error').waitFor();
+  await shoot('keys-confirm-en-light');
+  await page.locator('#confirm-word').fill('LOST');
+  await page.locator('dialog button[type=submit]').click();
+  await page.locator('tr', { hasText: 'SN-43' }).getByText('Lost').waitFor();
+  log('three keys issued; own key renamed; SN-43 marked lost after a typed confirmation');
 
   // A review campaign: start it, decide olga's item.
   await page.goto(`${preview.url}/#/access/reviews`);

@@ -44,6 +44,8 @@ export async function startBackend({ timeoutMs = 60_000 } = {}) {
   return {
     url,
     setupToken,
+    dataDir,
+    binary,
     log: () => log,
     async stop() {
       child.kill('SIGTERM');

@@ -36,6 +36,11 @@ class AppState {
 
   async ping(): Promise<void> {
     this.online = await this.backend.ping();
+    if (this.online) await this.loadElevationsIfSignedIn();
+  }
+
+  async loadElevationsIfSignedIn(): Promise<void> {
+    if (this.profile !== null) await this.loadElevations();
   }
 
   can(permission: string): boolean {
@@ -45,6 +50,17 @@ class AppState {
   async signedIn(): Promise<void> {
     this.endedBecause = null;
     this.profile = await this.backend.profile();
+    await this.loadElevations();
+  }
+
+  /** Re-reads the account's permissions and elevations (they change with grants and roles). */
+  async refreshAccount(): Promise<void> {
+    if (this.profile === null) return;
+    try {
+      this.profile = await this.backend.profile();
+    } catch {
+      // an ended session is reported through onSignedOut; anything else waits for the next try
+    }
     await this.loadElevations();
   }
 

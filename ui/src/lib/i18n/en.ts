@@ -95,6 +95,8 @@ export const en = {
   'connect.totp_hint': 'Six digits; a new one appears every 30 seconds.',
   'connect.backup': 'Backup code',
   'connect.backup_hint': 'Each code works once. Using one replaces the whole set.',
+  'connect.key_only': 'This account signs in with a security key. Security keys need the Schild desktop app; this browser build cannot use them.',
+  'connect.key_elsewhere': 'Your security key works in the desktop app; here, use your authenticator app or a backup code.',
   'connect.ended': 'You were signed out.',
 
   // backup codes

@@ -91,6 +91,8 @@ export const nl: Messages = {
   'connect.totp_hint': 'Zes cijfers; elke 30 seconden verschijnt een nieuwe.',
   'connect.backup': 'Back-upcode',
   'connect.backup_hint': 'Elke code werkt één keer. Gebruik je er één, dan wordt de hele set vervangen.',
+  'connect.key_only': 'Dit account logt in met een beveiligingssleutel. Daarvoor is de Schild desktop-app nodig; deze browserversie kan er niet mee werken.',
+  'connect.key_elsewhere': 'Je beveiligingssleutel werkt in de desktop-app; gebruik hier je authenticator-app of een back-upcode.',
   'connect.ended': 'Je bent uitgelogd.',
 
   'codes.title': 'Je back-upcodes',
