@@ -159,6 +159,7 @@ export const en = {
   'keys.unknown_model': 'Model not catalogued',
   'keys.state': 'State',
   'keys.last_used': 'Last used',
+  'keys.holder': 'Holder',
   'keys.serial': 'Serial',
   'keys.station': 'Station',
   'keys.enrolled': 'Enrolled',
@@ -173,8 +174,8 @@ export const en = {
   'keys.mark_lost': 'Mark lost',
   'keys.revoke_title': 'Revoke “{name}”?',
   'keys.revoke_consequence': 'This key will no longer sign you in. This cannot be undone; to use the key again it must be enrolled anew.',
-  'keys.lost_title': 'Mark this {model} as lost?',
-  'keys.withdraw_title': 'Revoke this {model}?',
+  'keys.lost_title': 'Mark {model} as lost?',
+  'keys.withdraw_title': 'Revoke {model}?',
   'keys.withdraw_consequence': 'Every sign-in credential on this key is revoked at once; its holder can no longer sign in with it. This cannot be undone.',
 
   // vault

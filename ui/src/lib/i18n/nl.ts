@@ -151,6 +151,7 @@ export const nl: Messages = {
   'keys.unknown_model': 'Model niet in de catalogus',
   'keys.state': 'Status',
   'keys.last_used': 'Laatst gebruikt',
+  'keys.holder': 'Houder',
   'keys.serial': 'Serienummer',
   'keys.station': 'Balie',
   'keys.enrolled': 'Ingeschreven',
@@ -165,8 +166,8 @@ export const nl: Messages = {
   'keys.mark_lost': 'Als kwijt melden',
   'keys.revoke_title': '“{name}” intrekken?',
   'keys.revoke_consequence': 'Met deze sleutel kun je niet meer inloggen. Dit kan niet ongedaan worden gemaakt; om de sleutel weer te gebruiken moet hij opnieuw worden ingeschreven.',
-  'keys.lost_title': 'Deze {model} als kwijt melden?',
-  'keys.withdraw_title': 'Deze {model} intrekken?',
+  'keys.lost_title': '{model} als kwijt melden?',
+  'keys.withdraw_title': '{model} intrekken?',
   'keys.withdraw_consequence': 'Alle inloggegevens op deze sleutel worden meteen ingetrokken; de houder kan er niet meer mee inloggen. Dit kan niet ongedaan worden gemaakt.',
 
   'vault.title': 'De kluis zit in de desktop-app',
