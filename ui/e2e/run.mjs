@@ -224,7 +224,6 @@ try {
   await olga.evaluate(() => (window.location.hash = '#/audit'));
   await olga.locator('[data-testid=audit-table]').waitFor();
   await olga.screenshot({ path: resolve(shots, 'elevation-en-light.png'), fullPage: false });
-  await olgaContext.close();
   log('olga requested audit:read, the administrator approved, olga’s top bar counts down');
 
   // Hardware keys issued at the front desk (schild key enroll with virtual keys), then renamed,
@@ -267,6 +266,19 @@ try {
   const reviewHash = new URL(page.url()).hash;
   log('review campaign started and olga’s item certified');
 
+  // Forced logout: the administrator ends olga's session; olga's next step says so.
+  await page.goto(`${preview.url}/#/users`);
+  await page.locator('a', { hasText: 'olga' }).click();
+  await page.locator('[data-testid=user-detail]').getByRole('button', { name: 'Sign out' }).first().click();
+  await page.locator('#confirm-word').fill('LOGOUT');
+  await page.locator('dialog button[type=submit]').click();
+  await page.locator('[data-testid=user-detail]').getByText('No active sessions.').waitFor();
+  await olga.evaluate(() => (window.location.hash = '#/dashboard'));
+  await olga.getByText('You were signed out.').waitFor();
+  await olga.screenshot({ path: resolve(shots, 'session-ended-en-light.png') });
+  await olgaContext.close();
+  log('olga’s session ended by the administrator; olga’s page says why');
+
   // The dashboard shows the failed sign-ins and the sessions.
   await page.goto(`${preview.url}/#/dashboard`);
   await page.locator('[data-testid=dashboard]').waitFor();
@@ -300,7 +312,7 @@ try {
       if (name === 'users') {
         await page.locator('a', { hasText: 'olga' }).click();
         await page.locator('[data-testid=user-detail]').waitFor();
-        await page.locator('[data-testid=user-detail] table').waitFor().catch(() => undefined);
+        await page.locator('[data-testid=user-detail] table, [data-testid=user-detail] .empty').first().waitFor();
       }
       if (name === 'access-roles') {
         await page.locator('button.link', { hasText: 'enrollment-operator' }).click();
@@ -310,6 +322,15 @@ try {
     }
   }
   log(`screenshots of ${screens.length} screens in EN and NL, light and dark, in docs/screenshots/`);
+
+  // Offline: the backend goes away; the top bar and the screen say so, with a retry.
+  await look('en', 'light');
+  await backend.stop();
+  await page.evaluate(() => (window.location.hash = '#/users'));
+  await page.locator('[data-code=offline]').waitFor();
+  await page.locator('[data-testid=backend-status]').getByText('Offline').waitFor();
+  await shoot('offline-en-light');
+  log('backend stopped: offline shown in the top bar and on the screen');
 
   if (problems.length > 0) throw new Error(`the page reported problems:\n${problems.join('\n')}`);
   console.log(`e2e passed in ${Math.round((Date.now() - started) / 1000)} s`);

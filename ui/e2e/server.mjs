@@ -41,6 +41,7 @@ export async function startBackend({ timeoutMs = 60_000 } = {}) {
     });
   });
   const { url, setupToken } = await ready;
+  let stopped = false;
   return {
     url,
     setupToken,
@@ -48,6 +49,8 @@ export async function startBackend({ timeoutMs = 60_000 } = {}) {
     binary,
     log: () => log,
     async stop() {
+      if (stopped) return;
+      stopped = true;
       child.kill('SIGTERM');
       await new Promise((done) => {
         if (child.exitCode !== null) return done();

@@ -20,7 +20,9 @@ describe('error mapping', () => {
 
   it('never passes on text that is not a problem document', async () => {
     const html = await errorFromResponse(new Response('<h1>Bad gateway</h1>', { status: 502, headers: { 'content-type': 'text/html' } }));
-    expect(html.code).toBe('unavailable');
+    expect(html.code).toBe('offline');
+    const busy = await errorFromResponse(new Response('', { status: 503 }));
+    expect(busy.code).toBe('unavailable');
     const junk = await errorFromResponse(new Response('{"code": "<script>"}', { status: 400, headers: { 'content-type': 'application/json' } }));
     expect(junk.code).toBe('bad_response');
     const truncated = await errorFromResponse(new Response('{"code": "inv', { status: 400, headers: { 'content-type': 'application/json' } }));

@@ -19,6 +19,7 @@ class AppState {
   /** Ticks every second, for countdowns. */
   now = $state(Date.now());
   #unsubscribe: (() => void) | null = null;
+  #unwatchConnectivity: (() => void) | null = null;
 
   constructor() {
     this.backend = createBackend(this.settings.backendUrl);
@@ -103,6 +104,8 @@ class AppState {
   }
 
   #watch(): void {
+    this.#unwatchConnectivity?.();
+    this.#unwatchConnectivity = this.backend.onConnectivity((online) => (this.online = online));
     this.#unsubscribe?.();
     this.#unsubscribe = this.backend.onSignedOut((code) => {
       this.profile = null;

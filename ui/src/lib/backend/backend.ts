@@ -14,6 +14,8 @@ export interface Backend {
 
   /** Whether the backend answers at all (liveness). */
   ping(): Promise<boolean>;
+  /** Called whenever a call shows whether the backend can be reached. */
+  onConnectivity(listener: (online: boolean) => void): () => void;
   /** Called with the reason code when the session ends by itself (expired, reused, revoked). */
   onSignedOut(listener: (code: string) => void): () => void;
   isSignedIn(): boolean;

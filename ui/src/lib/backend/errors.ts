@@ -60,7 +60,11 @@ export async function errorFromResponse(response: Response): Promise<BackendErro
       // fall through: not the JSON it claimed to be
     }
   }
-  if (response.status === 502 || response.status === 503 || response.status === 504) {
+  // No problem document: a proxy or gateway in front answered for a backend it cannot reach.
+  if (response.status === 500 || response.status === 502 || response.status === 504) {
+    return new BackendError('offline', response.status, { retryAfter });
+  }
+  if (response.status === 503) {
     return new BackendError('unavailable', response.status, { retryAfter });
   }
   return new BackendError('bad_response', response.status, { retryAfter });

@@ -43,6 +43,7 @@ export class HttpBackend implements Backend {
   #refreshing: Promise<void> | null = null;
   #timer: unknown = null;
   readonly #listeners = new Set<(code: string) => void>();
+  readonly #connectivity = new Set<(online: boolean) => void>();
 
   /** `baseUrl`: the backend's origin, or '' for the page's own origin (a proxy in front). */
   constructor(baseUrl: string, env: HttpEnvironment = browserEnvironment()) {
@@ -54,6 +55,15 @@ export class HttpBackend implements Backend {
   onSignedOut(listener: (code: string) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  onConnectivity(listener: (online: boolean) => void): () => void {
+    this.#connectivity.add(listener);
+    return () => this.#connectivity.delete(listener);
+  }
+
+  #reachable(online: boolean): void {
+    for (const listener of this.#connectivity) listener(online);
   }
 
   isSignedIn(): boolean {
@@ -75,8 +85,9 @@ export class HttpBackend implements Backend {
     const headers: Record<string, string> = { accept: 'application/json, application/problem+json, text/csv' };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (token !== null) headers.authorization = `Bearer ${token}`;
+    let response: Response;
     try {
-      return await this.#env.fetch(`${this.#base}/api/v1${path}`, {
+      response = await this.#env.fetch(`${this.#base}/api/v1${path}`, {
         method,
         headers,
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
@@ -84,8 +95,13 @@ export class HttpBackend implements Backend {
         credentials: 'omit',
       });
     } catch {
+      this.#reachable(false);
       throw offlineError();
     }
+    // A gateway's own 5xx (no problem document) means the backend behind it is unreachable.
+    const gateway = [500, 502, 504].includes(response.status) && !(response.headers.get('content-type') ?? '').includes('json');
+    this.#reachable(!gateway);
+    return response;
   }
 
   async #call<R>(method: Method, path: string, options: CallOptions = {}): Promise<R> {
