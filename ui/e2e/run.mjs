@@ -5,7 +5,7 @@
 // Dutch, light and dark, to docs/screenshots/.
 import { execFileSync, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdirSync, existsSync } from 'node:fs';
+import { mkdirSync, existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -67,6 +67,24 @@ async function startPreview(backendUrl) {
   throw new Error(`vite preview did not start:\n${out}`);
 }
 
+// axe-core checks each screen for WCAG 2.x A/AA failures (contrast included). It is evaluated
+// through the DevTools protocol, which the page's Content-Security-Policy does not govern.
+const AXE = readFileSync(resolve(root, 'node_modules/axe-core/axe.min.js'), 'utf8');
+const a11y = [];
+let a11yPasses = 0;
+async function audit(page, name) {
+  const found = await page.evaluate(async (source) => {
+    if (!window.axe) (0, eval)(source);
+    const result = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', 'wcag22aa'] } });
+    return {
+      passes: result.passes.length,
+      violations: result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`),
+    };
+  }, AXE);
+  a11yPasses += found.passes;
+  for (const violation of found.violations) a11y.push(`${name}: ${violation}`);
+}
+
 let step = 0;
 function log(text) {
   step += 1;
@@ -124,16 +142,19 @@ try {
     await page.goto(`${preview.url}/#/dashboard`);
     await page.locator('#username').waitFor();
     await shoot(`signin-${locale}-${theme}`);
+    await audit(page, `signin-${locale}-${theme}`);
     await page.locator('#username').fill('nobody');
     await page.locator('#password').fill('wrong password');
     await page.locator('form button[type=submit]').click();
     await page.locator('[data-code=invalid_credentials]').waitFor();
     await shoot(`signin-error-${locale}-${theme}`);
+    await audit(page, `signin-error-${locale}-${theme}`);
     await page.locator('[role=tab]').nth(1).click();
     await page.locator('#setup-token').waitFor();
     await page.locator('form button[type=submit]').click(); // empty: inline messages, nothing sent
     await page.locator('#setup-token-error').waitFor();
     await shoot(`setup-${locale}-${theme}`);
+    await audit(page, `setup-${locale}-${theme}`);
     await page.locator('[role=tab]').nth(0).click();
   }
   log('sign-in and setup screens, with inline validation and a refused sign-in');
@@ -319,9 +340,10 @@ try {
         await page.locator('.perms').waitFor();
       }
       await shoot(`${name}-${locale}-${theme}`);
+      await audit(page, `${name}-${locale}-${theme}`);
     }
   }
-  log(`screenshots of ${screens.length} screens in EN and NL, light and dark, in docs/screenshots/`);
+  log(`screenshots of ${screens.length} screens in EN and NL, light and dark, in docs/screenshots/, each checked by axe-core (${a11yPasses} rule checks passed)`);
 
   // Offline: the backend goes away; the top bar and the screen say so, with a retry.
   await look('en', 'light');
@@ -332,6 +354,7 @@ try {
   await shoot('offline-en-light');
   log('backend stopped: offline shown in the top bar and on the screen');
 
+  if (a11y.length > 0) throw new Error(`accessibility (axe-core, WCAG 2 A/AA):\n${a11y.join('\n')}`);
   if (problems.length > 0) throw new Error(`the page reported problems:\n${problems.join('\n')}`);
   console.log(`e2e passed in ${Math.round((Date.now() - started) / 1000)} s`);
 } catch (error) {
