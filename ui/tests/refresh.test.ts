@@ -125,3 +125,23 @@ describe('token refresh', () => {
     await expect(backend.login('ada', 'pw')).rejects.toMatchObject({ code: 'offline', status: 0 });
   });
 });
+
+describe('reachability', () => {
+  it('tells its listeners when calls stop and start reaching the backend', async () => {
+    let answer: () => Promise<Response> = () => Promise.reject(new TypeError('Failed to fetch'));
+    const backend = new HttpBackend('', {
+      fetch: (() => answer()) as typeof fetch,
+      now: () => 0,
+      setTimer: () => 0,
+      clearTimer: () => undefined,
+    });
+    const seen: boolean[] = [];
+    backend.onConnectivity((online) => seen.push(online));
+    await expect(backend.setup({ setup_token: 't', username: 'ada', display_name: 'Ada', password: 'p' })).rejects.toMatchObject({ code: 'offline' });
+    answer = () => Promise.resolve(new Response('', { status: 502 }));
+    await expect(backend.login('ada', 'pw')).rejects.toMatchObject({ code: 'offline', status: 502 });
+    answer = () => Promise.resolve(new Response(JSON.stringify({ code: 'invalid_credentials' }), { status: 401, headers: { 'content-type': 'application/problem+json' } }));
+    await expect(backend.login('ada', 'pw')).rejects.toMatchObject({ code: 'invalid_credentials' });
+    expect(seen).toEqual([false, false, true]);
+  });
+});
