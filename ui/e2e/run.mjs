@@ -333,7 +333,8 @@ try {
       if (name === 'users') {
         await page.locator('a', { hasText: 'olga' }).click();
         await page.locator('[data-testid=user-detail]').waitFor();
-        await page.locator('[data-testid=user-detail] table, [data-testid=user-detail] .empty').first().waitFor();
+        await page.locator('[data-testid=user-detail] input[type=checkbox]').check();
+        await page.locator('[data-testid=user-detail] table').waitFor();
       }
       if (name === 'access-roles') {
         await page.locator('button.link', { hasText: 'enrollment-operator' }).click();
