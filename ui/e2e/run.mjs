@@ -282,7 +282,7 @@ try {
   await page.locator('input[name=verdict][value=certify]').check();
   await page.locator('#decision-reason').fill('Still runs the enrollment desk');
   await page.getByRole('button', { name: 'Apply decision' }).click();
-  await page.getByText('1 decided.').waitFor();
+  await page.getByText('Decided: 1.').waitFor();
   await page.locator('tr', { hasText: 'olga' }).getByText('Kept').waitFor();
   const reviewHash = new URL(page.url()).hash;
   log('review campaign started and olga’s item certified');
@@ -300,12 +300,28 @@ try {
   await olgaContext.close();
   log('olga’s session ended by the administrator; olga’s page says why');
 
-  // The dashboard shows the failed sign-ins and the sessions.
+  // Five wrong passwords lock olga; an administrator blocks a scanner's address from the host.
+  for (let i = 0; i < 5; i += 1) {
+    await fetch(`${backend.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'olga', password: 'not her password at all' }),
+    });
+  }
+  execFileSync(backend.binary, ['admin', 'block-ip', '192.0.2.7', '--minutes', '60', '--note', 'scanner'], {
+    env: { ...process.env, SCHILD_DATA_DIR: backend.dataDir },
+    stdio: 'ignore',
+    timeout: 30_000,
+  });
+
+  // The dashboard shows the failed sign-ins, the lock, the block and the sessions.
   await page.goto(`${preview.url}/#/dashboard`);
   await page.locator('[data-testid=dashboard]').waitFor();
   const total = await page.locator('.tile').nth(3).locator('strong').innerText();
-  if (Number(total) < 4) throw new Error(`dashboard shows ${total} failed sign-ins, expected at least 4`);
-  log(`dashboard shows ${total} failed sign-ins`);
+  if (Number(total) < 12) throw new Error(`dashboard shows ${total} failed sign-ins, expected at least 12`);
+  await page.locator('#locked-title').locator('xpath=..').getByText('olga').waitFor();
+  await page.locator('#blocked-title').locator('xpath=..').getByText('192.0.2.7').waitFor();
+  log(`dashboard shows ${total} failed sign-ins, olga locked and 192.0.2.7 blocked`);
 
   // Every screen, in every look. The session lives in memory, so the look is changed in place.
   const screens = [
@@ -345,6 +361,14 @@ try {
     }
   }
   log(`screenshots of ${screens.length} screens in EN and NL, light and dark, in docs/screenshots/, each checked by axe-core (${a11yPasses} rule checks passed)`);
+
+  // Unlock olga from her account's detail pane.
+  await look('en', 'light');
+  await page.evaluate(() => (window.location.hash = '#/users'));
+  await page.locator('a', { hasText: 'olga' }).click();
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  await page.locator('tr', { hasText: 'olga' }).getByText('Active').waitFor();
+  log('olga unlocked from the Users screen');
 
   // Offline: the backend goes away; the top bar and the screen say so, with a retry.
   await look('en', 'light');
