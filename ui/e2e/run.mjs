@@ -106,7 +106,7 @@ let page;
 
 try {
   mkdirSync(shots, { recursive: true });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-GB', timezoneId: 'UTC' });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-GB', timezoneId: 'UTC', acceptDownloads: true });
   page = await context.newPage();
   page.setDefaultTimeout(15_000);
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
@@ -279,13 +279,19 @@ try {
   await page.locator('form button[type=submit]').click();
   await page.locator('[data-testid=review-detail]').waitFor();
   await page.getByRole('checkbox', { name: /olga/ }).check();
+  await page.locator('input[name=verdict][value=revoke]').check();
+  await page.getByRole('button', { name: 'Apply decision' }).click();
+  await page.locator('#decision-reason-error').waitFor(); // removing a role needs a reason
   await page.locator('input[name=verdict][value=certify]').check();
   await page.locator('#decision-reason').fill('Still runs the enrollment desk');
   await page.getByRole('button', { name: 'Apply decision' }).click();
   await page.getByText('Decided: 1.').waitFor();
   await page.locator('tr', { hasText: 'olga' }).getByText('Kept').waitFor();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+  const report = readFileSync(await download.path(), 'utf8');
+  if (!report.includes('olga') || !report.includes('certified')) throw new Error(`the CSV report lacks olga's decision:\n${report}`);
   const reviewHash = new URL(page.url()).hash;
-  log('review campaign started and olga’s item certified');
+  log('review campaign started, olga’s item certified (a removal without reason was refused inline), CSV report exported');
 
   // Forced logout: the administrator ends olga's session; olga's next step says so.
   await page.goto(`${preview.url}/#/users`);
