@@ -24,8 +24,18 @@ pub struct DatabaseArgs {
     /// The backend's key-encryption key, which seals secrets at rest (TOTP secrets): a file
     /// created (mode 0600) on first use. Every instance sharing one database needs the same file.
     /// Default: server.kek in the data directory.
-    #[arg(long, env = "SCHILD_KEK_FILE", conflicts_with = "kek_hsm_key")]
+    #[arg(long, env = "SCHILD_KEK_FILE", conflicts_with_all = ["kek_hsm_key", "kek_keyring"])]
     pub kek_file: Option<PathBuf>,
+
+    /// Instead of a key file, a key kept in this OS keyring (secret-service, keyutils, apple or
+    /// windows), under the service "schild-server" and the entry --kek-keyring-entry; created
+    /// there on first use.
+    #[arg(long, env = "SCHILD_KEK_KEYRING", conflicts_with = "kek_hsm_key")]
+    pub kek_keyring: Option<schild_hwkey::keyring::KeyringBackend>,
+
+    /// The keyring entry of --kek-keyring.
+    #[arg(long, env = "SCHILD_KEK_KEYRING_ENTRY", default_value = "kek")]
+    pub kek_keyring_entry: String,
 
     /// Instead of a key file, an AES-256 key inside a PKCS#11 HSM (its label; create it with
     /// `schild hsm generate --kind aes256`). The module comes from SCHILD_PKCS11_MODULE and the
@@ -49,17 +59,19 @@ impl DatabaseArgs {
         if let Some(url) = &self.database_url {
             return Ok(url.clone());
         }
-        let dir = data_dir()
+        let dir = schild_store::data_dir()
             .context("cannot find a data directory: set SCHILD_DATA_DIR or --database-url")?;
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
         Ok(format!("sqlite://{}", dir.join("server.db").display()))
     }
 
-    /// How secrets at rest are sealed: the root key (HSM, or key file) and the rotation interval.
+    /// How secrets at rest are sealed: the root key (HSM, OS keyring, or key file) and the
+    /// rotation interval.
     pub fn sealing(&self) -> anyhow::Result<Sealing> {
-        let provider = match (&self.kek_hsm_token, &self.kek_hsm_key) {
-            (Some(token), Some(key)) => hsm_kek(token, key)?,
+        let provider = match (&self.kek_hsm_token, &self.kek_hsm_key, self.kek_keyring) {
+            (Some(token), Some(key), _) => hsm_kek(token, key)?,
+            (_, _, Some(backend)) => keyring_kek(backend, &self.kek_keyring_entry)?,
             _ => self.kek()?,
         };
         Ok(Sealing {
@@ -75,7 +87,7 @@ impl DatabaseArgs {
         let path = match &self.kek_file {
             Some(path) => path.clone(),
             None => {
-                let dir = data_dir().context(
+                let dir = schild_store::data_dir().context(
                     "cannot find a data directory for the key file: set SCHILD_DATA_DIR or --kek-file",
                 )?;
                 std::fs::create_dir_all(&dir).with_context(|| {
@@ -84,7 +96,7 @@ impl DatabaseArgs {
                 dir.join("server.kek")
             }
         };
-        crate::key_file::load_or_create(&path)
+        Ok(schild_server::key_file::load_or_create(&path)?)
     }
 
     /// The URL with any password removed, for logs.
@@ -113,16 +125,26 @@ fn hsm_kek(token: &str, key: &str) -> anyhow::Result<Arc<dyn KeyEncryptionKey>> 
     Ok(Arc::new(kek))
 }
 
-/// The data directory: $SCHILD_DATA_DIR, else $XDG_DATA_HOME/schild, else ~/.local/share/schild.
-pub fn data_dir() -> Option<PathBuf> {
-    let from_env = |name: &str| {
-        std::env::var_os(name)
-            .filter(|value| !value.is_empty())
-            .map(PathBuf::from)
+/// The keyring service of the backend's root key.
+const KEYRING_SERVICE: &str = "schild-server";
+
+/// Opens the backend's root key in the OS keyring, creating it there on first use.
+fn keyring_kek(
+    backend: schild_hwkey::keyring::KeyringBackend,
+    entry: &str,
+) -> anyhow::Result<Arc<dyn KeyEncryptionKey>> {
+    use schild_hwkey::keyring::{KeyringError, KeyringKek};
+    let explain = crate::console::explain_keyring;
+    let store = backend.open().map_err(explain)?;
+    let kek = match KeyringKek::open(&store, KEYRING_SERVICE, entry) {
+        Err(KeyringError::NoSuchEntry { .. }) => {
+            let kek = KeyringKek::create(&store, KEYRING_SERVICE, entry).map_err(explain)?;
+            tracing::info!(backend = %backend, entry, "created the backend's root key in the OS keyring");
+            kek
+        }
+        other => other.map_err(explain)?,
     };
-    from_env("SCHILD_DATA_DIR")
-        .or_else(|| from_env("XDG_DATA_HOME").map(|dir| dir.join("schild")))
-        .or_else(|| from_env("HOME").map(|home| home.join(".local/share/schild")))
+    Ok(Arc::new(kek))
 }
 
 /// Drops the password from `scheme://user:password@host/...`.

@@ -74,3 +74,8 @@ pub fn explain(error: ApiError) -> anyhow::Error {
         other => anyhow::anyhow!("{other}"),
     }
 }
+
+/// A keyring error for the operator: what happened, then what to do.
+pub fn explain_keyring(error: schild_hwkey::keyring::KeyringError) -> anyhow::Error {
+    anyhow::anyhow!("{error}. {}", error.recommendation())
+}

@@ -8,7 +8,6 @@ mod config;
 mod console;
 mod hsm;
 mod key;
-mod key_file;
 mod pii;
 mod retention;
 mod review;

@@ -9,7 +9,7 @@
 mod unlock;
 
 use anyhow::Context;
-use schild_core::clock::SystemClock;
+use schild_core::clock::{Clock as _, SystemClock};
 use schild_core::vault::RotationPolicy;
 use schild_store::Store;
 use schild_vault::{NewVault, RotationState, UnlockedVault, VaultStatus};
@@ -34,6 +34,9 @@ pub struct VaultArgs {
     #[arg(long, env = "SCHILD_VAULT_UNLOCK", global = true)]
     unlock_with: Option<String>,
 
+    #[command(flatten)]
+    devices: unlock::Devices,
+
     #[command(subcommand)]
     command: VaultCommand,
 }
@@ -54,8 +57,15 @@ enum VaultCommand {
         #[arg(long, default_value_t = 300)]
         auto_lock_secs: u32,
     },
-    /// Check that the vault unlocks, and finish or start a rotation that is due.
-    Unlock,
+    /// Unlock for this login session (no passphrase for later commands until the vault sits
+    /// idle for its auto-lock time, or is locked), and finish or start a rotation that is due.
+    Unlock {
+        /// Only check that the vault unlocks; open no session.
+        #[arg(long)]
+        no_session: bool,
+    },
+    /// End every open session: later commands ask for an unlock method again.
+    Lock,
     /// Store a secret read from standard input (or --file).
     Put {
         /// The item's name.
@@ -119,14 +129,16 @@ enum VaultCommand {
 pub async fn run(args: VaultArgs) -> anyhow::Result<()> {
     let store = open_store(args.database_url.as_deref()).await?;
     let clock = Arc::new(SystemClock);
-    let unlock = || {
+    let unlock_by = || {
         unlock::unlock(
             store.clone(),
             clock.clone(),
             &args.vault,
             args.unlock_with.as_deref(),
+            &args.devices,
         )
     };
+    let unlock = || async { unlock_by().await.map(|(vault, _)| vault) };
     match args.command {
         VaultCommand::Init {
             name,
@@ -142,7 +154,7 @@ pub async fn run(args: VaultArgs) -> anyhow::Result<()> {
                 },
                 auto_lock: Duration::seconds(i64::from(auto_lock_secs)),
             };
-            let made = unlock::new_method(&args.vault, &method).await?;
+            let made = unlock::new_method(&args.vault, &method, &args.devices).await?;
             UnlockedVault::init(
                 store.clone(),
                 clock.clone(),
@@ -161,13 +173,49 @@ pub async fn run(args: VaultArgs) -> anyhow::Result<()> {
                 made.params.kind()
             );
         }
-        VaultCommand::Unlock => {
-            let vault = unlock().await?;
+        VaultCommand::Unlock { no_session } => {
+            let (vault, by) = unlock_by().await?;
             let status = vault.status().await.map_err(explain)?;
             if status.needs_rotation() {
                 rotate(&vault, 500).await?;
             }
-            println!("Vault {:?} unlocks; {} items.", args.vault, status.items);
+            let idle = status.auto_lock_secs;
+            if by.is_session() {
+                println!(
+                    "Vault {:?} is unlocked ({} items); it locks after {idle} s unused, or with `schild vault lock`.",
+                    args.vault, status.items
+                );
+            } else if no_session {
+                println!("Vault {:?} unlocks; {} items.", args.vault, status.items);
+            } else {
+                match unlock::open_session(&vault).await {
+                    Ok(_) => println!(
+                        "Vault {:?} unlocked for this login session ({} items); it locks after {idle} s unused, or with `schild vault lock`.",
+                        args.vault, status.items
+                    ),
+                    Err(error) => println!(
+                        "Vault {:?} unlocks ({} items), but no session could be opened ({error}); each command will unlock for itself.",
+                        args.vault, status.items
+                    ),
+                }
+            }
+        }
+        VaultCommand::Lock => {
+            let status = schild_vault::status(&store, &args.vault, clock.now())
+                .await
+                .map_err(explain)?;
+            let sessions: Vec<_> = status
+                .unlock_methods
+                .iter()
+                .filter(|m| m.is_session())
+                .collect();
+            for session in &sessions {
+                unlock::end_session(&store, &args.vault, session).await?;
+            }
+            match sessions.len() {
+                0 => println!("Vault {:?} had no open session.", args.vault),
+                n => println!("Vault {:?} locked: {n} session(s) ended.", args.vault),
+            }
         }
         VaultCommand::Put {
             name,
@@ -237,7 +285,7 @@ pub async fn run(args: VaultArgs) -> anyhow::Result<()> {
         }
         VaultCommand::AddUnlock { method } => {
             let vault = unlock().await?;
-            let made = unlock::new_method(&args.vault, &method).await?;
+            let made = unlock::new_method(&args.vault, &method, &args.devices).await?;
             vault
                 .add_unlock_method(&made.id, &made.label, &made.params, made.key.as_ref())
                 .await
@@ -261,7 +309,7 @@ async fn open_store(url: Option<&str>) -> anyhow::Result<Store> {
     let url = match url {
         Some(url) => url.to_owned(),
         None => {
-            let dir = crate::config::data_dir()
+            let dir = schild_store::data_dir()
                 .context("cannot find a data directory: set SCHILD_DATA_DIR or --database-url")?;
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("cannot create the data directory {}", dir.display()))?;

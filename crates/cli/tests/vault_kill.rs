@@ -1,5 +1,9 @@
 //! `schild vault rotate` killed with SIGKILL at random moments, many times: after every kill,
 //! every item still opens with its value, and a last run finishes the rotation.
+//!
+//! Half the kills come at a random time after the start (they may land while unlocking or while
+//! beginning the rotation); the other half come a random moment after a random batch reported
+//! its progress, so some kills are sure to land inside a rotation however loaded the machine is.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
@@ -8,7 +12,8 @@ use schild_core::clock::SystemClock;
 use schild_core::vault::{PassphraseParams, RotationPolicy, derive_kek};
 use schild_store::Store;
 use schild_vault::{NewVault, RotationState, UnlockParams, UnlockedVault};
-use std::process::{Command, Stdio};
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, ChildStderr, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -44,6 +49,23 @@ async fn every_item_opens(store: &Store) {
             .unwrap_or_else(|error| panic!("item {i} does not open after a kill: {error}"));
         assert_eq!(got.as_slice(), value(i), "item {i}");
     }
+}
+
+/// Blocks until the child has reported `batches` re-wrapped batches (or has ended). Returns the
+/// open pipe: closing it before the kill would make the child's next progress line fail.
+fn wait_for_batches(child: &mut Child, batches: usize) -> BufReader<ChildStderr> {
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = 0;
+    let mut line = String::new();
+    while seen < batches {
+        line.clear();
+        match stderr.read_line(&mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) if line.starts_with("re-wrapping to KEK") => seen += 1,
+            Ok(_) => {}
+        }
+    }
+    stderr
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -94,15 +116,24 @@ async fn rotation_killed_at_random_moments_loses_nothing() {
             .env("SCHILD_VAULT_PASSPHRASE", PASSPHRASE)
             .env("SCHILD_DATA_DIR", dir.path())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap()
     };
     let mut killed_mid_rotation = 0;
-    for _ in 0..KILLS {
+    for round in 0..KILLS {
         let mut child = rotate();
-        tokio::time::sleep(Duration::from_millis(timings.random_range(0..1_500))).await;
+        let pipe = if round % 2 == 0 {
+            std::thread::sleep(Duration::from_millis(timings.random_range(0..400)));
+            None
+        } else {
+            // 50 batches in all: at most two per kill leaves the rotation unfinished throughout.
+            let pipe = wait_for_batches(&mut child, timings.random_range(1..=2));
+            std::thread::sleep(Duration::from_micros(timings.random_range(0..5_000)));
+            Some(pipe)
+        };
         child.kill().unwrap(); // SIGKILL: no unwinding, no destructors, no commit
+        drop(pipe);
         child.wait().unwrap();
         let status = schild_vault::status(&store, "kit", time::OffsetDateTime::now_utc())
             .await

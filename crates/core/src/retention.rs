@@ -91,7 +91,9 @@ impl DataClass {
                 "Sign-in sessions and their refresh tokens, counted from their expiry or revocation."
             }
             Self::ApiKeys => "API keys, counted from their expiry or revocation.",
-            Self::VaultItems => "Key-vault items, counted from their deletion.",
+            Self::VaultItems => {
+                "Key-vault items. A removed item is crypto-shredded at once, so none are kept to purge."
+            }
             Self::Incidents => "Incidents and their evidence, counted from their closure.",
             Self::TrainingRecords => {
                 "Security-awareness training records, counted from their completion."
@@ -106,7 +108,7 @@ impl DataClass {
     /// | audit events | 1 year | a year of history covers annual audits and slow-burning incidents |
     /// | sessions | 30 days | long enough to investigate a suspicious sign-in reported late |
     /// | API keys | 90 days | one default key lifetime: who had which key stays visible through its successor's life |
-    /// | vault items | 30 days | a window to notice and recover a mistaken deletion |
+    /// | vault items | 30 days | no effect: a removed item is crypto-shredded at once (secure deletion wins over recovery) |
     /// | incidents | 3 years | evidence for follow-up, insurers and regulators |
     /// | training records | 3 years | proof of awareness training across a certification cycle |
     pub const fn default_period(self) -> RetentionPeriod {

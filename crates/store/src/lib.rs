@@ -55,6 +55,21 @@ pub mod users;
 pub mod vault;
 
 pub use error::StoreError;
+
+/// Where Schild keeps its files on this machine (databases, the backend's key file, the desktop's
+/// settings): `$SCHILD_DATA_DIR`, else `$XDG_DATA_HOME/schild`, else `~/.local/share/schild`, else
+/// (Windows) `%APPDATA%\Schild`. `None` when none of these is set.
+pub fn data_dir() -> Option<std::path::PathBuf> {
+    let from_env = |name: &str| {
+        std::env::var_os(name)
+            .filter(|value| !value.is_empty())
+            .map(std::path::PathBuf::from)
+    };
+    from_env("SCHILD_DATA_DIR")
+        .or_else(|| from_env("XDG_DATA_HOME").map(|dir| dir.join("schild")))
+        .or_else(|| from_env("HOME").map(|home| home.join(".local/share/schild")))
+        .or_else(|| from_env("APPDATA").map(|dir| dir.join("Schild")))
+}
 /// The connection type every repository function takes (`&mut AnyConnection`).
 pub use sqlx::AnyConnection;
 

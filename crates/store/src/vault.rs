@@ -391,8 +391,9 @@ pub async fn touch_unlock_method(
     Ok(())
 }
 
-/// Removes an unlock method, unless it is the vault's last one (which would leave the vault
-/// unopenable): `false` then, or when there is no such method.
+/// Removes an unlock method, unless no lasting method would be left (which would leave the vault
+/// unopenable once its sessions end): `false` then, or when there is no such method. A
+/// `session` method only lives as long as a login session, so it never counts as the one left.
 pub async fn delete_unlock_method(
     conn: &mut AnyConnection,
     vault: &str,
@@ -400,7 +401,8 @@ pub async fn delete_unlock_method(
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "DELETE FROM vault_unlock_methods WHERE vault_id = $1 AND id = $2 \
-         AND (SELECT COUNT(*) FROM vault_unlock_methods WHERE vault_id = $1) > 1",
+         AND EXISTS (SELECT 1 FROM vault_unlock_methods \
+                     WHERE vault_id = $1 AND id <> $2 AND kind <> 'session')",
     )
     .bind(vault)
     .bind(method)
@@ -558,20 +560,6 @@ pub async fn delete_item(
         .execute(&mut *conn)
         .await?;
     Ok(done.rows_affected() == 1)
-}
-
-/// Deletes the vault's items last changed before `cutoff` (retention); returns how many.
-pub async fn delete_items_before(
-    conn: &mut AnyConnection,
-    vault: &str,
-    cutoff: OffsetDateTime,
-) -> Result<u64, StoreError> {
-    let done = sqlx::query("DELETE FROM vault_items WHERE vault_id = $1 AND updated_at < $2")
-        .bind(vault)
-        .bind(millis(cutoff))
-        .execute(&mut *conn)
-        .await?;
-    Ok(done.rows_affected())
 }
 
 /// Pushes deleted pages out of SQLite's write-ahead log: with `secure_delete` on, a deleted row's

@@ -20,8 +20,8 @@ mod unlocked;
 pub use method::{UnlockMethod, UnlockParams};
 pub use rotation::{RotationProgress, RotationReport};
 pub use unlocked::{
-    ItemInfo, KeyVersionStatus, NewVault, RotationState, UnlockedVault, VaultStatus, status,
-    unlock_methods,
+    ItemInfo, KeyVersionStatus, NewVault, RotationState, UnlockedVault, VaultStatus, end_session,
+    status, unlock_methods,
 };
 
 use schild_store::StoreError;
@@ -48,9 +48,10 @@ pub enum Error {
     /// The vault has an unlock method of this id already.
     #[error("the vault has an unlock method {0:?} already")]
     UnlockMethodExists(String),
-    /// This is the vault's only unlock method: removing it would leave the vault unopenable. Add
-    /// another method first.
-    #[error("this is the vault's only unlock method; add another before removing it")]
+    /// This is the vault's only lasting unlock method: removing it would leave the vault
+    /// unopenable once its sessions end (a session is never the only way in). Add another
+    /// method first.
+    #[error("this is the vault's only lasting unlock method; add another before removing it")]
     LastUnlockMethod,
     /// The unlock method's key did not open the vault: a wrong passphrase, another security key,
     /// or another keyring entry. Nothing was changed.

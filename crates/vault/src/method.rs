@@ -9,6 +9,10 @@
 
 use schild_core::vault::PassphraseParams;
 use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+
+/// The stored kind of a session method (schild-store's last-method rule knows it too).
+const SESSION_KIND: &str = "session";
 
 /// The public parameters of an unlock method, by kind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +46,15 @@ pub enum UnlockParams {
         /// RP id, salt, AAGUID).
         credential: serde_json::Value,
     },
+    /// A session opened by unlocking: a random key in the kernel's session keyring (keyutils),
+    /// which ends with the login session, when the vault has sat idle for its auto-lock time, or
+    /// when the vault is locked. Never the only way in: a vault always keeps a lasting method.
+    Session {
+        /// The entry's service name in the session keyring.
+        service: String,
+        /// The entry's name.
+        entry: String,
+    },
     /// An AES key inside a PKCS#11 HSM, which never leaves it.
     Hsm {
         /// The PKCS#11 module's path.
@@ -54,12 +67,13 @@ pub enum UnlockParams {
 }
 
 impl UnlockParams {
-    /// The stored kind: `passphrase`, `keyring`, `security-key` or `hsm`.
+    /// The stored kind: `passphrase`, `keyring`, `security-key`, `session` or `hsm`.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Passphrase { .. } => "passphrase",
             Self::Keyring { .. } => "keyring",
             Self::SecurityKey { .. } => "security-key",
+            Self::Session { .. } => SESSION_KIND,
             Self::Hsm { .. } => "hsm",
         }
     }
@@ -118,6 +132,19 @@ pub struct UnlockMethod {
     pub last_used_at: Option<time::OffsetDateTime>,
 }
 
+impl UnlockMethod {
+    /// Whether this is a session method.
+    pub fn is_session(&self) -> bool {
+        matches!(self.params, UnlockParams::Session { .. })
+    }
+
+    /// Whether this session has ended by itself: nothing has used it for `auto_lock` (counted
+    /// from its last unlock, or its creation). Always `false` for lasting methods.
+    pub fn session_expired(&self, auto_lock: Duration, now: OffsetDateTime) -> bool {
+        self.is_session() && self.last_used_at.unwrap_or(self.created_at) + auto_lock <= now
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,5 +171,38 @@ mod tests {
         };
         assert_eq!(hsm.kind(), "hsm");
         assert_eq!(hsm.passphrase_inputs(), None);
+    }
+
+    #[test]
+    fn a_session_ends_after_its_idle_time_and_lasting_methods_never_do() {
+        let at = time::macros::datetime!(2026-12-04 12:00 UTC);
+        let session = UnlockMethod {
+            id: "session-1".into(),
+            label: "session".into(),
+            params: UnlockParams::Session {
+                service: "schild-vault-session".into(),
+                entry: "desktop.session-1".into(),
+            },
+            created_at: at,
+            last_used_at: None,
+        };
+        let idle = Duration::minutes(5);
+        assert!(!session.session_expired(idle, at + Duration::minutes(4)));
+        assert!(session.session_expired(idle, at + Duration::minutes(5)));
+        let used = UnlockMethod {
+            last_used_at: Some(at + Duration::minutes(4)),
+            ..session.clone()
+        };
+        assert!(!used.session_expired(idle, at + Duration::minutes(8)));
+        assert!(used.session_expired(idle, at + Duration::minutes(9)));
+        let lasting = UnlockMethod {
+            params: UnlockParams::Hsm {
+                module: "m".into(),
+                token: "t".into(),
+                key: "k".into(),
+            },
+            ..session
+        };
+        assert!(!lasting.session_expired(idle, at + Duration::days(365)));
     }
 }

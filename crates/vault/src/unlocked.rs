@@ -176,6 +176,18 @@ pub async fn unlock_methods(store: &Store, vault: &str) -> Result<Vec<UnlockMeth
     unlock_methods_of(&mut conn, vault).await
 }
 
+/// Ends a session ([`UnlockParams::Session`]) by removing its method; `false` when the vault
+/// has no session of this id. No unlocking is needed: ending a session only takes a way in away.
+/// The caller deletes the session's keyring entry.
+pub async fn end_session(store: &Store, vault: &str, method_id: &str) -> Result<bool, Error> {
+    let mut conn = store.acquire().await?;
+    let is_session = unlock_methods_of(&mut conn, vault)
+        .await?
+        .iter()
+        .any(|m| m.id == method_id && m.is_session());
+    Ok(is_session && rows::delete_unlock_method(&mut conn, vault, method_id).await?)
+}
+
 async fn unlock_methods_of(
     conn: &mut schild_store::AnyConnection,
     vault: &str,
@@ -256,6 +268,9 @@ impl UnlockedVault {
         check_name("vault name", new.name)?;
         check_name("unlock method id", method_id)?;
         check_name("unlock method label", label)?;
+        if matches!(params, UnlockParams::Session { .. }) {
+            return Err(Error::LastUnlockMethod);
+        }
         let rotation_days = u32::try_from(new.rotation.interval.whole_days())
             .ok()
             .filter(|days| *days > 0)

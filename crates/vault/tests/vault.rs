@@ -408,7 +408,101 @@ async fn an_envelope_copied_to_another_item_does_not_open(db: &TestDb) {
     assert_eq!(vault.get("a").await.unwrap().as_slice(), b"value of a");
 }
 
+async fn a_session_opens_until_idle_and_is_never_the_only_way_in(db: &TestDb) {
+    let clock = clock();
+    let vault = new_vault(db, &clock).await;
+    vault.put("item", "test", b"value", false).await.unwrap();
+    let session = UnlockParams::Session {
+        service: "schild-test-session".into(),
+        entry: "laptop.session".into(),
+    };
+    vault
+        .add_unlock_method("session", "this login session", &session, &method_key(9))
+        .await
+        .unwrap();
+    // With a session open, the lasting method cannot go: the vault would die with the session.
+    assert!(matches!(
+        vault.remove_unlock_method("primary").await,
+        Err(Error::LastUnlockMethod)
+    ));
+    drop(vault);
+
+    let opened = UnlockedVault::unlock(
+        db.store().clone(),
+        clock.clone(),
+        "laptop",
+        "session",
+        &method_key(9),
+    )
+    .await
+    .unwrap();
+    assert_eq!(opened.get("item").await.unwrap().as_slice(), b"value");
+    drop(opened);
+    let methods = schild_vault::unlock_methods(db.store(), "laptop")
+        .await
+        .unwrap();
+    let method = methods.iter().find(|m| m.id == "session").unwrap();
+    assert!(!method.session_expired(NEW.auto_lock, clock.now()));
+    clock.advance(NEW.auto_lock);
+    assert!(method.session_expired(NEW.auto_lock, clock.now()));
+
+    // Ending needs no unlocking, touches only sessions, and leaves the lasting method working.
+    assert!(
+        !schild_vault::end_session(db.store(), "laptop", "primary")
+            .await
+            .unwrap()
+    );
+    assert!(
+        schild_vault::end_session(db.store(), "laptop", "session")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !schild_vault::end_session(db.store(), "laptop", "session")
+            .await
+            .unwrap()
+    );
+    assert!(matches!(
+        UnlockedVault::unlock(
+            db.store().clone(),
+            clock.clone(),
+            "laptop",
+            "session",
+            &method_key(9)
+        )
+        .await,
+        Err(Error::NoSuchUnlockMethod(_))
+    ));
+    assert_eq!(
+        reopen(db, &clock)
+            .await
+            .get("item")
+            .await
+            .unwrap()
+            .as_slice(),
+        b"value"
+    );
+
+    // A vault cannot begin with a session as its only method.
+    let refused = UnlockedVault::init(
+        db.store().clone(),
+        clock.clone(),
+        NewVault { id: "other", ..NEW },
+        "session",
+        "session",
+        &session,
+        &method_key(9),
+    )
+    .await;
+    assert!(matches!(refused, Err(Error::LastUnlockMethod)));
+    assert!(matches!(
+        schild_vault::status(db.store(), "other", clock.now()).await,
+        Err(Error::NoSuchVault(_))
+    ));
+}
+
 schild_store::dual_backend_tests!(
+    a_session_opens_until_idle_and_is_never_the_only_way_in,
     items_round_trip_and_bad_input_changes_nothing,
     each_unlock_method_opens_and_a_wrong_key_opens_nothing,
     an_idle_vault_locks_itself,

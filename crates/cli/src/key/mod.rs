@@ -6,7 +6,7 @@
 //! `SCHILD_KEY_NEW_PIN` for scripts); touches and fingerprint samples are prompted on stderr.
 
 mod enroll;
-mod prompt;
+pub(crate) mod prompt;
 
 use anyhow::{Context, bail};
 use prompt::{ConsoleObserver, read_pin};
@@ -140,7 +140,8 @@ pub(crate) fn explain(error: KeyError) -> anyhow::Error {
     anyhow::anyhow!("{error}. {}", error.recommendation())
 }
 
-async fn open(discovery: &Discovery) -> anyhow::Result<SecurityKey<AnyKey>> {
+/// Opens the one connected key (or the virtual one), prompting on the console.
+pub(crate) async fn open(discovery: &Discovery) -> anyhow::Result<SecurityKey<AnyKey>> {
     let token = the_only_key(discovery).await.map_err(explain)?;
     SecurityKey::open(token, Arc::new(ConsoleObserver))
         .await

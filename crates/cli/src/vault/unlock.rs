@@ -1,12 +1,20 @@
 //! Building an unlock method's key from the command line: asking for the passphrase, logging in
 //! to the HSM, and choosing which method unlocks.
+//!
+//! `schild vault unlock` opens a **session**: a fresh random key in the kernel's session keyring
+//! (keyutils, Linux) wraps the master key as one more unlock method, so later commands in the same
+//! login session need no passphrase. A session ends when the vault has not been used for its
+//! auto-lock time (checked from the method's last use, and ended by the next command that
+//! finds it so), with `schild vault lock`, or when the login session ends and takes the key
+//! with it.
 
 use anyhow::Context;
 use schild_core::clock::Clock;
 use schild_core::provider::KeyEncryptionKey;
 use schild_core::vault::{PassphraseParams, derive_kek};
+use schild_hwkey::ctap::{Discovery, HmacSecretCredential, HmacSecretKek, enroll_hmac_secret};
 use schild_hwkey::hsm::{DEFAULT_MODULE, HsmKek, KeyLabel, Module};
-use schild_hwkey::keyring::{KeyringBackend, KeyringError, KeyringKek};
+use schild_hwkey::keyring::{KeyringBackend, KeyringKek};
 use schild_store::Store;
 use schild_vault::{UnlockMethod, UnlockParams, UnlockedVault};
 use secrecy::{ExposeSecret as _, SecretString};
@@ -17,6 +25,8 @@ use std::sync::Arc;
 const PASSPHRASE_VAR: &str = "SCHILD_VAULT_PASSPHRASE";
 /// The passphrase of a new passphrase method, for scripts.
 const NEW_PASSPHRASE_VAR: &str = "SCHILD_VAULT_NEW_PASSPHRASE";
+/// The security key's PIN, for scripts (as `schild key` reads it).
+const KEY_PIN_VAR: &str = "SCHILD_KEY_PIN";
 /// The HSM user PIN, for scripts (read by `schild hsm`'s login, which this uses too).
 const HSM_PIN_VAR: &str = crate::hsm::PIN_VAR;
 /// The shortest passphrase accepted for a vault.
@@ -31,6 +41,31 @@ pub enum MethodKind {
     Hsm,
     /// A random key in the OS keyring (the Secret Service on Linux desktops; see --keyring).
     Keyring,
+    /// A FIDO2 security key's hmac-secret: a touch (and its PIN, when it has one) unlocks.
+    SecurityKey,
+}
+
+/// Where security keys are found: the connected hardware, or the virtual key in a file.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Devices {
+    /// Use the virtual security key kept in this file instead of hardware (demo and tests only:
+    /// the file holds the key's secrets).
+    #[arg(
+        long = "virtual-key",
+        value_name = "PATH",
+        env = "SCHILD_VIRTUAL_KEY",
+        global = true
+    )]
+    virtual_key: Option<PathBuf>,
+}
+
+impl Devices {
+    fn discovery(&self) -> Discovery {
+        Discovery {
+            virtual_key: self.virtual_key.clone(),
+            ..Discovery::hardware()
+        }
+    }
 }
 
 /// A new unlock method's options.
@@ -62,6 +97,13 @@ pub struct NewMethodArgs {
 
 /// The keyring entry's service name; the entry is named after the vault and method.
 const KEYRING_SERVICE: &str = "schild-vault";
+/// A method's keyring entry name: the vault and method ids (keyrings refuse '/' and '@').
+fn keyring_entry(vault: &str, method: &str) -> String {
+    format!("{vault}.{method}")
+}
+
+/// The service name of session keys in the kernel's session keyring.
+const SESSION_SERVICE: &str = "schild-vault-session";
 
 /// A new method, with its key.
 pub struct NewMethod {
@@ -75,12 +117,18 @@ pub struct NewMethod {
     pub key: Arc<dyn KeyEncryptionKey>,
 }
 
-/// Builds a new method's key: asks for a passphrase (twice), or logs in to the HSM.
-pub async fn new_method(vault: &str, args: &NewMethodArgs) -> anyhow::Result<NewMethod> {
+/// Builds a new method's key: asks for a passphrase (twice), logs in to the HSM, makes a
+/// keyring entry, or makes a credential on the security key (two touches: make, then check).
+pub async fn new_method(
+    vault: &str,
+    args: &NewMethodArgs,
+    devices: &Devices,
+) -> anyhow::Result<NewMethod> {
     let kind = match args.kind {
         MethodKind::Passphrase => "passphrase",
         MethodKind::Hsm => "hsm",
         MethodKind::Keyring => "keyring",
+        MethodKind::SecurityKey => "security-key",
     };
     let id = args.id.clone().unwrap_or_else(|| kind.to_owned());
     let label = args.label.clone().unwrap_or_else(|| kind.to_owned());
@@ -107,11 +155,34 @@ pub async fn new_method(vault: &str, args: &NewMethodArgs) -> anyhow::Result<New
             let params = UnlockParams::Keyring {
                 backend: backend.name().to_owned(),
                 service: KEYRING_SERVICE.to_owned(),
-                entry: format!("{vault}/{id}"),
+                entry: keyring_entry(vault, &id),
             };
-            let store = backend.open().map_err(keyring_error)?;
-            let kek = KeyringKek::create(&store, KEYRING_SERVICE, &format!("{vault}/{id}"))
-                .map_err(keyring_error)?;
+            let store = backend.open().map_err(crate::console::explain_keyring)?;
+            let kek = KeyringKek::create(&store, KEYRING_SERVICE, &keyring_entry(vault, &id))
+                .map_err(crate::console::explain_keyring)?;
+            (params, Arc::new(kek) as Arc<dyn KeyEncryptionKey>)
+        }
+        MethodKind::SecurityKey => {
+            let mut key = crate::key::open(&devices.discovery()).await?;
+            let pin = if key.info().has_pin() {
+                Some(crate::key::prompt::read_pin(
+                    KEY_PIN_VAR,
+                    "Security key PIN",
+                    false,
+                )?)
+            } else {
+                None
+            };
+            let credential = enroll_hmac_secret(&mut key, pin.as_ref())
+                .await
+                .map_err(crate::key::explain)?;
+            eprintln!("Credential made; once more to check that it unlocks.");
+            let kek = HmacSecretKek::unlock(&mut key, &credential, pin.as_ref())
+                .await
+                .map_err(crate::key::explain)?;
+            let params = UnlockParams::SecurityKey {
+                credential: serde_json::to_value(&credential)?,
+            };
             (params, Arc::new(kek) as Arc<dyn KeyEncryptionKey>)
         }
     };
@@ -184,7 +255,10 @@ async fn hsm_key(params: &UnlockParams) -> anyhow::Result<Arc<dyn KeyEncryptionK
 }
 
 /// The key of an existing method.
-async fn method_key(method: &UnlockMethod) -> anyhow::Result<Arc<dyn KeyEncryptionKey>> {
+async fn method_key(
+    method: &UnlockMethod,
+    devices: &Devices,
+) -> anyhow::Result<Arc<dyn KeyEncryptionKey>> {
     match &method.params {
         UnlockParams::Passphrase { .. } => {
             let passphrase = match std::env::var(PASSPHRASE_VAR) {
@@ -208,8 +282,35 @@ async fn method_key(method: &UnlockMethod) -> anyhow::Result<Arc<dyn KeyEncrypti
             let backend: KeyringBackend = backend.parse().map_err(|_| {
                 anyhow::anyhow!("the keyring method names an unknown keyring {backend:?}")
             })?;
-            let store = backend.open().map_err(keyring_error)?;
-            let kek = KeyringKek::open(&store, service, entry).map_err(keyring_error)?;
+            let store = backend.open().map_err(crate::console::explain_keyring)?;
+            let kek = KeyringKek::open(&store, service, entry)
+                .map_err(crate::console::explain_keyring)?;
+            Ok(Arc::new(kek))
+        }
+        UnlockParams::Session { service, entry } => {
+            let store = KeyringBackend::Keyutils
+                .open()
+                .map_err(crate::console::explain_keyring)?;
+            let kek = KeyringKek::open(&store, service, entry)
+                .map_err(crate::console::explain_keyring)?;
+            Ok(Arc::new(kek))
+        }
+        UnlockParams::SecurityKey { credential } => {
+            let credential: HmacSecretCredential = serde_json::from_value(credential.clone())
+                .context("the security-key method's stored credential is damaged")?;
+            let mut key = crate::key::open(&devices.discovery()).await?;
+            let pin = if credential.user_verified {
+                Some(crate::key::prompt::read_pin(
+                    KEY_PIN_VAR,
+                    &format!("PIN of the security key ({})", method.label),
+                    false,
+                )?)
+            } else {
+                None
+            };
+            let kek = HmacSecretKek::unlock(&mut key, &credential, pin.as_ref())
+                .await
+                .map_err(crate::key::explain)?;
             Ok(Arc::new(kek))
         }
         other => anyhow::bail!(
@@ -220,36 +321,116 @@ async fn method_key(method: &UnlockMethod) -> anyhow::Result<Arc<dyn KeyEncrypti
     }
 }
 
-/// Unlocks the vault with the method named, or the first one usable without typing, or the first.
+/// Unlocks the vault with the method named; else with a session of this login session that is
+/// still open; else the first method usable without typing (an HSM with its PIN set); else the
+/// first lasting method. Sessions found idle past the auto-lock time are ended on the way.
+/// Returns the vault and the method that opened it.
 pub async fn unlock(
     store: Store,
     clock: Arc<dyn Clock>,
     vault: &str,
     method: Option<&str>,
-) -> anyhow::Result<UnlockedVault> {
-    let methods = schild_vault::unlock_methods(&store, vault)
+    devices: &Devices,
+) -> anyhow::Result<(UnlockedVault, UnlockMethod)> {
+    let status = schild_vault::status(&store, vault, clock.now())
         .await
         .map_err(super::explain)?;
-    let chosen = match method {
-        Some(id) => methods.iter().find(|m| m.id == id).with_context(|| {
+    let methods = status.unlock_methods;
+    let auto_lock = time::Duration::seconds(i64::from(status.auto_lock_secs));
+    if let Some(id) = method {
+        let chosen = methods.iter().find(|m| m.id == id).with_context(|| {
             format!("the vault has no unlock method {id:?}; see `schild vault status`")
-        })?,
-        None => methods
-            .iter()
-            .find(|m| {
-                matches!(m.params, UnlockParams::Hsm { .. })
-                    && std::env::var_os(HSM_PIN_VAR).is_some()
-            })
-            .or_else(|| methods.first())
-            .context("the vault has no unlock method")?,
-    };
-    let key = method_key(chosen).await?;
-    UnlockedVault::unlock(store, clock, vault, &chosen.id, key.as_ref())
+        })?;
+        if chosen.session_expired(auto_lock, clock.now()) {
+            end_session(&store, vault, chosen).await?;
+            anyhow::bail!("the session {id:?} has ended (the vault sat idle); unlock again");
+        }
+        return open_with(store, clock, vault, chosen, devices).await;
+    }
+
+    for session in methods.iter().filter(|m| m.is_session()) {
+        if session.session_expired(auto_lock, clock.now()) {
+            end_session(&store, vault, session).await?;
+            continue;
+        }
+        // A key missing here belongs to another login session: leave that session alone.
+        let Ok(key) = method_key(session, devices).await else {
+            continue;
+        };
+        match UnlockedVault::unlock(
+            store.clone(),
+            clock.clone(),
+            vault,
+            &session.id,
+            key.as_ref(),
+        )
         .await
-        .map_err(super::explain)
+        {
+            Ok(opened) => return Ok((opened, session.clone())),
+            // Its key does not fit: it is not this session's any more.
+            Err(schild_vault::Error::WrongUnlockKey) => end_session(&store, vault, session).await?,
+            Err(error) => return Err(super::explain(error)),
+        }
+    }
+    let lasting = || methods.iter().filter(|m| !m.is_session());
+    let chosen = lasting()
+        .find(|m| {
+            matches!(m.params, UnlockParams::Hsm { .. }) && std::env::var_os(HSM_PIN_VAR).is_some()
+        })
+        .or_else(|| lasting().next())
+        .context("the vault has no unlock method")?;
+    open_with(store, clock, vault, chosen, devices).await
 }
 
-/// One line for the person: what went wrong with the keyring, and what to do.
-fn keyring_error(error: KeyringError) -> anyhow::Error {
-    anyhow::anyhow!("{error}. {}", error.recommendation())
+async fn open_with(
+    store: Store,
+    clock: Arc<dyn Clock>,
+    vault: &str,
+    method: &UnlockMethod,
+    devices: &Devices,
+) -> anyhow::Result<(UnlockedVault, UnlockMethod)> {
+    let key = method_key(method, devices).await?;
+    let opened = UnlockedVault::unlock(store, clock, vault, &method.id, key.as_ref())
+        .await
+        .map_err(super::explain)?;
+    Ok((opened, method.clone()))
+}
+
+/// Opens a session for this login session (see the module docs); returns its method id.
+pub async fn open_session(opened: &UnlockedVault) -> anyhow::Result<String> {
+    let mut suffix = [0u8; 6];
+    rand::Rng::fill_bytes(&mut rand::rng(), &mut suffix);
+    let id = format!("session-{}", data_encoding::HEXLOWER.encode(&suffix));
+    let entry = keyring_entry(opened.id(), &id);
+    let params = UnlockParams::Session {
+        service: SESSION_SERVICE.to_owned(),
+        entry: entry.clone(),
+    };
+    let store = KeyringBackend::Keyutils
+        .open()
+        .map_err(crate::console::explain_keyring)?;
+    let kek = KeyringKek::create(&store, SESSION_SERVICE, &entry)
+        .map_err(crate::console::explain_keyring)?;
+    if let Err(error) = opened
+        .add_unlock_method(&id, "login session", &params, &kek)
+        .await
+    {
+        let _ = KeyringKek::delete(&store, SESSION_SERVICE, &entry);
+        return Err(super::explain(error));
+    }
+    Ok(id)
+}
+
+/// Ends a session: removes its method, then deletes its key where this login session can see
+/// it (a key in another login session's keyring dies with that session).
+pub async fn end_session(store: &Store, vault: &str, session: &UnlockMethod) -> anyhow::Result<()> {
+    schild_vault::end_session(store, vault, &session.id)
+        .await
+        .map_err(super::explain)?;
+    if let UnlockParams::Session { service, entry } = &session.params
+        && let Ok(keyring) = KeyringBackend::Keyutils.open()
+    {
+        let _ = KeyringKek::delete(&keyring, service, entry);
+    }
+    Ok(())
 }

@@ -27,6 +27,16 @@ pub fn mask(text: &str) -> String {
     mask_with(text, Confidence::REPORT)
 }
 
+/// `text` with every finding at or above [`Confidence::REPORT`] replaced by its mask, except
+/// those of the `kept` kinds (which stay in clear wherever the detectors found them).
+pub fn mask_except(text: &str, kept: &[PiiKind]) -> String {
+    let findings: Vec<Finding> = scan_text(text)
+        .into_iter()
+        .filter(|f| f.confidence >= Confidence::REPORT && !kept.contains(&f.kind))
+        .collect();
+    mask_findings(text, &findings)
+}
+
 /// `text` with every finding at or above `floor` replaced by its mask.
 pub fn mask_with(text: &str, floor: Confidence) -> String {
     let findings: Vec<Finding> = scan_text(text)

@@ -23,7 +23,7 @@ mod mask;
 mod scan;
 pub mod structured;
 
-pub use mask::{Redacted, mask, mask_with};
+pub use mask::{Redacted, mask, mask_except, mask_with};
 pub use scan::{Classification, classify, scan_text};
 pub use structured::{Field, FieldFinding, StructuredError};
 

@@ -61,12 +61,11 @@ pub struct PurgeReport {
 fn not_recorded(class: DataClass) -> Option<&'static str> {
     match class {
         DataClass::AuditEvents | DataClass::Sessions | DataClass::ApiKeys => None,
-        // EXTENSION POINT (vault): the key vault's tables arrive with migration 0005_vault. Once
-        // they exist, add `expired_vault_items` / `purge_vault_items(tx, cutoff)` to
-        // `schild_store::retention::purge` (items deleted before the cutoff, except those a hold
-        // in force on `vault_items` covers, as the other classes do), call them in `expired` and
-        // `purge_one` below, and drop this arm.
-        DataClass::VaultItems => Some("the key vault stores no items yet"),
+        // Removing an item destroys its DEK and ciphertext in the same transaction: secure
+        // deletion leaves no soft-deleted items behind for a retention period to count.
+        DataClass::VaultItems => {
+            Some("removed vault items are crypto-shredded at once; none are kept to purge")
+        }
         DataClass::Incidents => Some("Schild keeps no incident records yet"),
         DataClass::TrainingRecords => Some("Schild keeps no training records yet"),
         _ => Some("this version does not purge this class yet"),

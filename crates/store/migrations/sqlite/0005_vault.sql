@@ -29,7 +29,7 @@ CREATE TABLE vault_keys (
 CREATE TABLE vault_unlock_methods (
     vault_id     TEXT    NOT NULL REFERENCES vaults (id) ON DELETE CASCADE,
     id           TEXT    NOT NULL,
-    kind         TEXT    NOT NULL CHECK (kind IN ('passphrase', 'keyring', 'security-key', 'hsm')),
+    kind         TEXT    NOT NULL CHECK (kind IN ('passphrase', 'keyring', 'security-key', 'session', 'hsm')),
     label        TEXT    NOT NULL,
     params       TEXT    NOT NULL,  -- JSON: salt and Argon2 cost, keyring entry, credential, PKCS#11 key
     wrapped_by   TEXT    NOT NULL,  -- id of the method's key
