@@ -286,10 +286,13 @@ impl UnlockedVault {
                 reason: "it must be at least one second",
             })?;
         let now = clock.now();
-        let mut rng = rand::rng();
-        let master = MasterKey::generate(new.id, &mut rng)?;
-        let (kek, wrapped_kek) =
-            generate_kek(new.id, KeyVersion::FIRST, master.as_root(), &mut rng)?;
+        // The thread's generator is not Send: it must be gone before the first await.
+        let (master, (kek, wrapped_kek)) = {
+            let mut rng = rand::rng();
+            let master = MasterKey::generate(new.id, &mut rng)?;
+            let first = generate_kek(new.id, KeyVersion::FIRST, master.as_root(), &mut rng)?;
+            (master, first)
+        };
         let wrapped_master = master.wrap_for(new.id, method_id, method_key)?;
         let params_json = serde_json::to_string(params)
             .map_err(|_| Error::Corrupt("unlock parameters do not serialise".into()))?;

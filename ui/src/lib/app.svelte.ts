@@ -1,6 +1,6 @@
 // What the whole UI shares: settings, the backend, the signed-in account, connectivity and the
 // running just-in-time elevations.
-import { createBackend, type Backend, type Profile, type RequestView } from './backend';
+import { appInfo, createBackend, type AppInfo, type Backend, type Profile, type RequestView } from './backend';
 import { i18n } from './i18n/index.svelte';
 import { loadSettings, saveSettings, type Settings } from './settings';
 
@@ -10,6 +10,10 @@ class AppState {
   settings = $state<Settings>(loadSettings());
   backend = $state<Backend>(createBackend(''));
   profile = $state<Profile | null>(null);
+  /** What the desktop app says about itself; null in the browser build. */
+  desktop = $state<AppInfo | null>(null);
+  /** In the desktop app: whether the local vault is unlocked (the Vault screen keeps it current). */
+  vaultUnlocked = $state(false);
   /** Whether the backend answered the last ping (or the last call). */
   online = $state(true);
   /** The signed-in person's active just-in-time grants. */
@@ -23,6 +27,13 @@ class AppState {
 
   constructor() {
     this.backend = createBackend(this.settings.backendUrl);
+    this.#watch();
+  }
+
+  /** Inside the desktop app: ask the Rust side where the backend is, and talk through it. */
+  async attachDesktop(): Promise<void> {
+    this.desktop = await appInfo();
+    this.backend = createBackend('', this.desktop.backend_url);
     this.#watch();
   }
 
@@ -88,7 +99,7 @@ class AppState {
     this.settings = { ...this.settings, ...change };
     saveSettings(this.settings);
     this.applyLook();
-    if (backendChanged) {
+    if (backendChanged && this.desktop === null) {
       void this.signOut();
       this.backend = createBackend(this.settings.backendUrl);
       this.#watch();

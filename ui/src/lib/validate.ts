@@ -20,6 +20,17 @@ export const newPassword: Rule = (value) => {
   return new TextEncoder().encode(value).length > 1024 ? 'v.too_long' : null;
 };
 
+/** A vault passphrase: at least 12 characters. */
+export const passphrase: Rule = (value) => {
+  if (value === '') return 'v.required';
+  return [...value].length < 12 ? 'v.passphrase_short' : null;
+};
+
+/** A rule that the value equals `other` (a repeated passphrase). */
+export function sameAs(other: string): Rule {
+  return (value) => (value === other ? null : 'v.mismatch');
+}
+
 export const totpCode: Rule = (value) => {
   const code = value.replace(/\s+/g, '');
   if (code === '') return 'v.required';

@@ -1,7 +1,7 @@
 // The Backend over HTTP: the Schild API under /api/v1 with a bearer access token, refreshed in
 // the background with the rotating refresh token. Errors become BackendError with the backend's
 // stable code.
-import type { Backend } from './backend';
+import type { Backend, BackendKind } from './backend';
 import { BackendError, errorFromResponse, offlineError } from './errors';
 import { TokenStore, type IssuedPair } from './tokens';
 import type * as T from './types';
@@ -35,7 +35,7 @@ interface CallOptions {
 }
 
 export class HttpBackend implements Backend {
-  readonly kind = 'http' as const;
+  readonly kind: BackendKind;
   readonly location: string;
   readonly #base: string;
   readonly #env: HttpEnvironment;
@@ -46,9 +46,19 @@ export class HttpBackend implements Backend {
   readonly #connectivity = new Set<(online: boolean) => void>();
 
   /** `baseUrl`: the backend's origin, or '' for the page's own origin (a proxy in front). */
-  constructor(baseUrl: string, env: HttpEnvironment = browserEnvironment()) {
+  /**
+   * In the desktop app (`kind` 'tauri') the environment relays requests to the Rust side, which
+   * knows the backend: `baseUrl` is then '' and `location` names the backend for the top bar.
+   */
+  constructor(
+    baseUrl: string,
+    env: HttpEnvironment = browserEnvironment(),
+    kind: BackendKind = 'http',
+    location?: string,
+  ) {
     this.#base = baseUrl.replace(/\/+$/, '');
-    this.location = this.#base === '' ? (globalThis.location?.origin ?? '') : this.#base;
+    this.kind = kind;
+    this.location = location ?? (this.#base === '' ? (globalThis.location?.origin ?? '') : this.#base);
     this.#env = env;
   }
 

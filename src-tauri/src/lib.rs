@@ -1,0 +1,247 @@
+//! Schild's desktop app: a Tauri 2 shell whose commands only translate to the crates below it —
+//! the key vault (schild-vault over a local SQLite database), security keys (schild-hwkey) and
+//! the backend (an embedded schild-server in local mode, or a remote one).
+//!
+//! Modes, from the command line:
+//! - **local** (default): no backend configured, so the same schild-server runs in-process on a
+//!   loopback port with SQLite in the data directory;
+//! - **remote**: `--backend https://schild.example` (or `SCHILD_BACKEND_URL`);
+//! - **enrollment station**: `--kiosk`, full screen, the UI shows only the enrollment flow.
+
+mod api;
+mod error;
+mod keys;
+mod local_backend;
+mod vault;
+
+pub use error::CommandError;
+
+use schild_store::Store;
+use schild_vault::UnlockedVault;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tauri::Manager as _;
+
+/// Everything the commands share.
+pub struct Desktop {
+    /// The data directory.
+    data_dir: PathBuf,
+    /// The local database (the vault, this desktop's own records).
+    local: Store,
+    /// The vault, while unlocked.
+    vault: tokio::sync::Mutex<Option<UnlockedVault>>,
+    /// The backend's origin.
+    backend_url: String,
+    /// Local or remote.
+    mode: Mode,
+    /// The embedded backend, in local mode (kept so it runs as long as the app).
+    local_backend: Option<local_backend::LocalBackend>,
+    /// Whether the app runs as an enrollment station.
+    kiosk: bool,
+    /// Whether the virtual demo key stands in for hardware.
+    demo_key: AtomicBool,
+    /// The HTTP client for [`api::backend_fetch`].
+    http: reqwest::Client,
+}
+
+/// Where the backend runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// In this process, on loopback.
+    Local,
+    /// Elsewhere.
+    Remote,
+}
+
+impl Desktop {
+    fn demo_key_path(&self) -> PathBuf {
+        self.data_dir.join("demo-key.json")
+    }
+
+    fn demo_key_marker(&self) -> PathBuf {
+        self.data_dir.join("demo-key.attached")
+    }
+
+    fn demo_key_attached(&self) -> bool {
+        self.demo_key.load(Ordering::Relaxed)
+    }
+
+    /// Remembers the choice across starts with a marker file beside the key.
+    fn set_demo_key(&self, attached: bool) -> Result<(), CommandError> {
+        let marker = self.demo_key_marker();
+        let written = if attached {
+            std::fs::write(&marker, b"virtual demo key attached\n")
+        } else {
+            match std::fs::remove_file(&marker) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                other => other,
+            }
+        };
+        written.map_err(|e| {
+            CommandError::new("settings.write", format!("cannot save the setting: {e}"))
+        })?;
+        self.demo_key.store(attached, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// What the UI needs to know at start.
+#[derive(Debug, Serialize)]
+struct AppInfo {
+    version: &'static str,
+    mode: Mode,
+    backend_url: String,
+    kiosk: bool,
+    demo_key: bool,
+    /// The first-administrator setup token of the local backend, while no account exists.
+    setup_token: Option<String>,
+    data_dir: String,
+}
+
+#[tauri::command]
+fn app_info(desktop: tauri::State<'_, Desktop>) -> AppInfo {
+    AppInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        mode: desktop.mode,
+        backend_url: desktop.backend_url.clone(),
+        kiosk: desktop.kiosk,
+        demo_key: desktop.demo_key_attached(),
+        setup_token: desktop
+            .local_backend
+            .as_ref()
+            .and_then(local_backend::LocalBackend::setup_token),
+        data_dir: desktop.data_dir.display().to_string(),
+    }
+}
+
+/// The command line.
+struct Options {
+    backend: Option<String>,
+    kiosk: bool,
+}
+
+fn options() -> Result<Options, String> {
+    let mut options = Options {
+        backend: std::env::var("SCHILD_BACKEND_URL")
+            .ok()
+            .filter(|v| !v.is_empty()),
+        kiosk: false,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--kiosk" => options.kiosk = true,
+            "--backend" => {
+                options.backend = Some(args.next().ok_or("--backend needs a URL")?);
+            }
+            other => {
+                return Err(format!(
+                    "unknown argument {other:?}; use --backend URL or --kiosk"
+                ));
+            }
+        }
+    }
+    if let Some(url) = &options.backend
+        && !(url.starts_with("https://")
+            || url.starts_with("http://127.0.0.1")
+            || url.starts_with("http://localhost"))
+    {
+        return Err(format!(
+            "the backend {url:?} must use https:// (plain http only on this machine)"
+        ));
+    }
+    Ok(options)
+}
+
+async fn prepare(options: Options) -> Result<Desktop, String> {
+    let data_dir =
+        schild_store::data_dir().ok_or("cannot find a data directory: set SCHILD_DATA_DIR")?;
+    std::fs::create_dir_all(&data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    let local = Store::connect(&format!("sqlite://{}", data_dir.join("local.db").display()))
+        .await
+        .map_err(|e| format!("cannot open the local database: {e}"))?;
+    let (mode, backend_url, local_backend) = match options.backend {
+        Some(url) => (Mode::Remote, url.trim_end_matches('/').to_owned(), None),
+        None => {
+            let backend = local_backend::start(&data_dir)
+                .await
+                .map_err(|e| e.to_string())?;
+            (Mode::Local, backend.url.clone(), Some(backend))
+        }
+    };
+    let http = reqwest::Client::builder()
+        .build()
+        .map_err(|e| format!("cannot make the HTTP client: {e}"))?;
+    let demo_key = data_dir.join("demo-key.attached").exists();
+    Ok(Desktop {
+        data_dir,
+        local,
+        vault: tokio::sync::Mutex::new(None),
+        backend_url,
+        mode,
+        local_backend,
+        kiosk: options.kiosk,
+        demo_key: AtomicBool::new(demo_key),
+        http,
+    })
+}
+
+/// Starts the app.
+pub fn run() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let options = match options() {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("schild-desktop: {message}");
+            std::process::exit(2);
+        }
+    };
+    let kiosk = options.kiosk;
+    let desktop = match tauri::async_runtime::block_on(prepare(options)) {
+        Ok(desktop) => desktop,
+        Err(message) => {
+            eprintln!("schild-desktop: {message}");
+            std::process::exit(1);
+        }
+    };
+    let built = tauri::Builder::default()
+        .manage(desktop)
+        .setup(move |app| {
+            if kiosk && let Some(window) = app.get_webview_window("main") {
+                window.set_fullscreen(true)?;
+            }
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            app_info,
+            api::backend_fetch,
+            vault::vault_status,
+            vault::vault_create,
+            vault::vault_unlock,
+            vault::vault_lock,
+            vault::vault_items,
+            vault::vault_put,
+            vault::vault_reveal,
+            vault::vault_remove,
+            vault::vault_add_passphrase,
+            vault::vault_remove_method,
+            vault::vault_rotate,
+            keys::key_info,
+            keys::demo_key_set,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(error) = built {
+        eprintln!("schild-desktop: {error}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,265 @@
+//! The local key vault's commands: create, unlock, lock, items, unlock methods and rotation with
+//! progress events. The vault lives in `local.db` in the data directory; while unlocked its keys
+//! stay in this process (never in the webview), and it locks itself after its idle time.
+
+use crate::Desktop;
+use crate::error::CommandError;
+use schild_core::clock::SystemClock;
+use schild_core::vault::{PassphraseParams, RotationPolicy, derive_kek};
+use schild_vault::{
+    ItemInfo, NewVault, RotationProgress, RotationReport, UnlockParams, UnlockedVault, VaultStatus,
+};
+use serde::Serialize;
+use std::sync::Arc;
+use tauri::{Emitter as _, State};
+use zeroize::Zeroizing;
+
+/// The desktop's vault id.
+pub const VAULT_ID: &str = "desktop";
+/// The event carrying [`RotationProgress`] while a rotation runs.
+pub const ROTATION_EVENT: &str = "vault-rotation";
+/// The shortest passphrase accepted.
+const MIN_PASSPHRASE_CHARS: usize = 12;
+
+/// The vault as the UI shows it.
+#[derive(Debug, Serialize)]
+pub struct VaultView {
+    /// Whether a vault exists yet.
+    pub created: bool,
+    /// Whether it is unlocked in this app now.
+    pub unlocked: bool,
+    /// Seconds until it locks itself, while unlocked.
+    pub locks_in_secs: Option<i64>,
+    /// Its state, when it exists.
+    pub status: Option<VaultStatus>,
+}
+
+fn check_passphrase(passphrase: &str) -> Result<(), CommandError> {
+    if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
+        return Err(CommandError::new(
+            "vault.passphrase_too_short",
+            format!("the passphrase is shorter than {MIN_PASSPHRASE_CHARS} characters"),
+        )
+        .recommend("Use a passphrase of several words."));
+    }
+    Ok(())
+}
+
+/// A new passphrase method's parameters (the thread's generator is dropped here: a command's
+/// future must be Send).
+fn new_passphrase_params() -> UnlockParams {
+    UnlockParams::new_passphrase(PassphraseParams::DESKTOP, &mut rand::rng())
+}
+
+/// Derives a passphrase method's key off the async runtime (Argon2id, 64 MiB).
+async fn passphrase_key(
+    method: &str,
+    params: &UnlockParams,
+    passphrase: Zeroizing<String>,
+) -> Result<schild_core::vault::LocalKek, CommandError> {
+    let (salt, cost) = params.passphrase_inputs().ok_or_else(|| {
+        CommandError::new(
+            "vault.damaged",
+            "the passphrase method's parameters are damaged",
+        )
+    })?;
+    let key_id = format!("passphrase:{method}");
+    tokio::task::spawn_blocking(move || derive_kek(&key_id, passphrase.as_bytes(), &salt, cost))
+        .await
+        .map_err(|e| CommandError::new("internal", e.to_string()))?
+        .map_err(|e| CommandError::new("vault.damaged", e.to_string()))
+}
+
+/// The vault's state, without unlocking it.
+#[tauri::command]
+pub async fn vault_status(desktop: State<'_, Desktop>) -> Result<VaultView, CommandError> {
+    let now = time::OffsetDateTime::now_utc();
+    let status = match schild_vault::status(&desktop.local, VAULT_ID, now).await {
+        Ok(status) => Some(status),
+        Err(schild_vault::Error::NoSuchVault(_)) => None,
+        Err(error) => return Err(error.into()),
+    };
+    let open = desktop.vault.lock().await;
+    let unlocked = open.as_ref().is_some_and(UnlockedVault::is_unlocked);
+    Ok(VaultView {
+        created: status.is_some(),
+        unlocked,
+        locks_in_secs: open
+            .as_ref()
+            .filter(|_| unlocked)
+            .map(|v| v.locks_in().whole_seconds()),
+        status,
+    })
+}
+
+/// Creates the vault with a recovery passphrase as its first unlock method, and leaves it
+/// unlocked.
+#[tauri::command]
+pub async fn vault_create(
+    desktop: State<'_, Desktop>,
+    passphrase: String,
+) -> Result<(), CommandError> {
+    let passphrase = Zeroizing::new(passphrase);
+    check_passphrase(&passphrase)?;
+    let params = new_passphrase_params();
+    let key = passphrase_key("passphrase", &params, passphrase).await?;
+    let vault = UnlockedVault::init(
+        desktop.local.clone(),
+        Arc::new(SystemClock),
+        NewVault {
+            id: VAULT_ID,
+            name: "Desktop vault",
+            rotation: RotationPolicy::default(),
+            auto_lock: time::Duration::minutes(5),
+        },
+        "passphrase",
+        "recovery passphrase",
+        &params,
+        &key,
+    )
+    .await?;
+    *desktop.vault.lock().await = Some(vault);
+    Ok(())
+}
+
+/// Unlocks with the passphrase method `method` (default: `passphrase`), then finishes or starts
+/// a rotation that is due, reporting progress.
+#[tauri::command]
+pub async fn vault_unlock(
+    app: tauri::AppHandle,
+    desktop: State<'_, Desktop>,
+    passphrase: String,
+    method: Option<String>,
+) -> Result<(), CommandError> {
+    let passphrase = Zeroizing::new(passphrase);
+    let method = method.unwrap_or_else(|| "passphrase".to_owned());
+    let methods = schild_vault::unlock_methods(&desktop.local, VAULT_ID).await?;
+    let chosen = methods
+        .iter()
+        .find(|m| m.id == method)
+        .ok_or_else(|| schild_vault::Error::NoSuchUnlockMethod(method.clone()))?;
+    let key = passphrase_key(&chosen.id, &chosen.params, passphrase).await?;
+    let vault = UnlockedVault::unlock(
+        desktop.local.clone(),
+        Arc::new(SystemClock),
+        VAULT_ID,
+        &chosen.id,
+        &key,
+    )
+    .await?;
+    if vault.status().await?.needs_rotation() {
+        rotate(&app, &vault).await?;
+    }
+    *desktop.vault.lock().await = Some(vault);
+    Ok(())
+}
+
+/// Locks the vault: its keys are wiped from memory.
+#[tauri::command]
+pub async fn vault_lock(desktop: State<'_, Desktop>) -> Result<(), CommandError> {
+    if let Some(vault) = desktop.vault.lock().await.take() {
+        vault.lock();
+    }
+    Ok(())
+}
+
+/// Runs `f` on the unlocked vault; [`schild_vault::Error::Locked`] when it is not.
+macro_rules! with_vault {
+    ($desktop:expr, |$vault:ident| $body:expr) => {{
+        let guard = $desktop.vault.lock().await;
+        let $vault = guard.as_ref().ok_or(schild_vault::Error::Locked)?;
+        $body
+    }};
+}
+
+/// The items, never their values.
+#[tauri::command]
+pub async fn vault_items(desktop: State<'_, Desktop>) -> Result<Vec<ItemInfo>, CommandError> {
+    with_vault!(desktop, |vault| Ok(vault.list().await?))
+}
+
+/// Stores a text value under `name`.
+#[tauri::command]
+pub async fn vault_put(
+    desktop: State<'_, Desktop>,
+    name: String,
+    purpose: String,
+    value: String,
+    replace: bool,
+) -> Result<(), CommandError> {
+    let value = Zeroizing::new(value);
+    if value.is_empty() {
+        return Err(CommandError::new("vault.empty_value", "the value is empty"));
+    }
+    with_vault!(desktop, |vault| Ok(vault
+        .put(&name, &purpose, value.as_bytes(), replace)
+        .await?))
+}
+
+/// An item's value, for showing once on request.
+#[tauri::command]
+pub async fn vault_reveal(
+    desktop: State<'_, Desktop>,
+    name: String,
+) -> Result<String, CommandError> {
+    with_vault!(desktop, |vault| {
+        let value = vault.get(&name).await?;
+        String::from_utf8(value.to_vec()).map_err(|_| {
+            CommandError::new("vault.binary_item", "the item holds binary data")
+                .recommend("Read it with `schild vault get` on the command line.")
+        })
+    })
+}
+
+/// Removes an item: its data key and ciphertext are destroyed.
+#[tauri::command]
+pub async fn vault_remove(desktop: State<'_, Desktop>, name: String) -> Result<(), CommandError> {
+    with_vault!(desktop, |vault| Ok(vault.remove(&name).await?))
+}
+
+/// Adds a passphrase unlock method.
+#[tauri::command]
+pub async fn vault_add_passphrase(
+    desktop: State<'_, Desktop>,
+    id: String,
+    label: String,
+    passphrase: String,
+) -> Result<(), CommandError> {
+    let passphrase = Zeroizing::new(passphrase);
+    check_passphrase(&passphrase)?;
+    let params = new_passphrase_params();
+    let key = passphrase_key(&id, &params, passphrase).await?;
+    with_vault!(desktop, |vault| Ok(vault
+        .add_unlock_method(&id, &label, &params, &key)
+        .await?))
+}
+
+/// Removes an unlock method (never the last lasting one).
+#[tauri::command]
+pub async fn vault_remove_method(
+    desktop: State<'_, Desktop>,
+    id: String,
+) -> Result<(), CommandError> {
+    with_vault!(desktop, |vault| Ok(vault.remove_unlock_method(&id).await?))
+}
+
+/// Rotates the KEK now (or resumes an unfinished rotation), emitting [`ROTATION_EVENT`].
+#[tauri::command]
+pub async fn vault_rotate(
+    app: tauri::AppHandle,
+    desktop: State<'_, Desktop>,
+) -> Result<RotationReport, CommandError> {
+    with_vault!(desktop, |vault| rotate(&app, vault).await)
+}
+
+async fn rotate(
+    app: &tauri::AppHandle,
+    vault: &UnlockedVault,
+) -> Result<RotationReport, CommandError> {
+    let report = vault
+        .rotate(500, |progress: RotationProgress| {
+            let _ = app.emit(ROTATION_EVENT, progress);
+        })
+        .await?;
+    Ok(report)
+}

@@ -1,0 +1,91 @@
+// The desktop app's own capabilities: the local key vault and the connected security key. Each
+// call is one Rust command; the vault's keys never enter the webview.
+import { command, onDesktopEvent } from './tauri';
+
+export interface VaultItem {
+  name: string;
+  purpose: string;
+  key_version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface UnlockMethodView {
+  id: string;
+  label: string;
+  params: { kind: string };
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export interface VaultStatusView {
+  id: string;
+  name: string;
+  current_version: number;
+  items: number;
+  rotation: 'up-to-date' | 'due-by-age' | 'due-by-usage' | 'unfinished';
+  auto_lock_secs: number;
+  unlock_methods: UnlockMethodView[];
+}
+
+export interface VaultView {
+  created: boolean;
+  unlocked: boolean;
+  locks_in_secs: number | null;
+  status: VaultStatusView | null;
+}
+
+export interface RotationProgress {
+  to_version: number;
+  done: number;
+  total: number;
+}
+
+export interface RotationReport {
+  version: number;
+  began: boolean;
+  rewrapped: number;
+  retired: number[];
+}
+
+export interface KeyView {
+  transport: string;
+  is_virtual: boolean;
+  model: string | null;
+  aaguid: string | null;
+  versions: string[];
+  extensions: string[];
+  has_pin: boolean;
+  pin_retries: number | null;
+  biometric: boolean;
+  firmware_version: number | null;
+  remaining_passkeys: number | null;
+}
+
+export type KeyPrompt = { step: 'touch' } | { step: 'sample'; remaining: number };
+
+export const desktop = {
+  vaultStatus: () => command<VaultView>('vault_status'),
+  vaultCreate: (passphrase: string) => command<void>('vault_create', { passphrase }),
+  vaultUnlock: (passphrase: string) => command<void>('vault_unlock', { passphrase, method: null }),
+  vaultLock: () => command<void>('vault_lock'),
+  vaultItems: () => command<VaultItem[]>('vault_items'),
+  vaultPut: (name: string, purpose: string, value: string, replace: boolean) =>
+    command<void>('vault_put', { name, purpose, value, replace }),
+  vaultReveal: (name: string) => command<string>('vault_reveal', { name }),
+  vaultRemove: (name: string) => command<void>('vault_remove', { name }),
+  vaultAddPassphrase: (id: string, label: string, passphrase: string) =>
+    command<void>('vault_add_passphrase', { id, label, passphrase }),
+  vaultRemoveMethod: (id: string) => command<void>('vault_remove_method', { id }),
+  async vaultRotate(onProgress: (progress: RotationProgress) => void): Promise<RotationReport> {
+    const stop = await onDesktopEvent<RotationProgress>('vault-rotation', onProgress);
+    try {
+      return await command<RotationReport>('vault_rotate');
+    } finally {
+      stop();
+    }
+  },
+  keyInfo: () => command<KeyView>('key_info'),
+  setDemoKey: (attached: boolean) => command<void>('demo_key_set', { attached }),
+  onKeyPrompt: (handler: (prompt: KeyPrompt) => void) => onDesktopEvent<KeyPrompt>('key-prompt', handler),
+};
