@@ -102,6 +102,8 @@ struct AppInfo {
 
 #[tauri::command]
 fn app_info(desktop: tauri::State<'_, Desktop>) -> AppInfo {
+    // The UI's first call, just before it mounts: scripts/bench-desktop times start-up by it.
+    tracing::info!("the UI is loaded");
     AppInfo {
         version: env!("CARGO_PKG_VERSION"),
         mode: desktop.mode,
