@@ -701,6 +701,14 @@ async fn bad_input_is_refused_and_changes_nothing(db: TestDb) {
 
 async fn the_scheduled_campaign_starts_once_per_quarter(db: TestDb) {
     let server = TestServer::start(db).await;
+    // A fresh installation has nothing to review: no campaign marks the quarter done.
+    assert_eq!(
+        reviews::start_scheduled(&server.state, server.state.now(), ReviewSchedule::Quarterly)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(reviews::list(&server.state).await.unwrap().is_empty());
     let admin = server.setup_admin().await;
     server
         .create_user_with_roles(&admin, "alice", USER_PASSWORD, &["incident-responder"])

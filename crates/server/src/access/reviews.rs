@@ -375,7 +375,8 @@ async fn tick_one(state: &AppState, id: CampaignId, now: OffsetDateTime) -> ApiR
 }
 
 /// Starts the scheduled all-roles campaign when one is due at `now` according to `schedule` and
-/// the latest campaign's start (on demand or scheduled); the first one is due at once. Returns
+/// the latest campaign's start (on demand or scheduled); the first one is due as soon as any
+/// account holds a role. Returns
 /// its id, or `None` when none is due or another instance started it at the same moment (the
 /// scheduled instant is the campaign id's time, so the database's primary key lets only one
 /// win). Deadline [`DEFAULT_DEADLINE`] after `now`, with the configured policy.
@@ -389,7 +390,9 @@ pub async fn start_scheduled(
         Some(last) => schedule.next_after(last),
         None => latest_slot(schedule, now),
     };
-    if slot > now {
+    // Before the first account holds a role there is nothing to review: a campaign now would
+    // mark the period reviewed with nothing checked. The slot's campaign starts once there is.
+    if slot > now || stored::snapshot_assignments(&mut tx).await?.is_empty() {
         tx.rollback().await?;
         return Ok(None);
     }
