@@ -5,7 +5,7 @@
 use crate::Desktop;
 use crate::error::CommandError;
 use schild_core::clock::SystemClock;
-use schild_core::vault::{PassphraseParams, RotationPolicy, derive_kek};
+use schild_core::vault::{PassphraseParams, RotationPolicy};
 use schild_vault::{
     ItemInfo, NewVault, RotationProgress, RotationReport, UnlockParams, UnlockedVault, VaultStatus,
 };
@@ -57,17 +57,11 @@ async fn passphrase_key(
     params: &UnlockParams,
     passphrase: Zeroizing<String>,
 ) -> Result<schild_core::vault::LocalKek, CommandError> {
-    let (salt, cost) = params.passphrase_inputs().ok_or_else(|| {
-        CommandError::new(
-            "vault.damaged",
-            "the passphrase method's parameters are damaged",
-        )
-    })?;
-    let key_id = format!("passphrase:{method}");
-    tokio::task::spawn_blocking(move || derive_kek(&key_id, passphrase.as_bytes(), &salt, cost))
+    let (method, params) = (method.to_owned(), params.clone());
+    tokio::task::spawn_blocking(move || params.passphrase_key(&method, passphrase.as_bytes()))
         .await
         .map_err(|e| CommandError::new("internal", e.to_string()))?
-        .map_err(|e| CommandError::new("vault.damaged", e.to_string()))
+        .map_err(CommandError::from)
 }
 
 /// The vault's state, without unlocking it.

@@ -7,7 +7,8 @@
 //! `schild_core::vault::derive_kek`, `schild_hwkey`'s keyring, hmac-secret or HSM providers — and
 //! hands it over.
 
-use schild_core::vault::PassphraseParams;
+use crate::Error;
+use schild_core::vault::{LocalKek, PassphraseParams, derive_kek};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
@@ -88,6 +89,23 @@ impl UnlockParams {
             passes: params.passes,
             lanes: params.lanes,
         }
+    }
+
+    /// For the passphrase method `method_id`: its key from `passphrase`, by Argon2id with the
+    /// stored salt and cost. The key id (`passphrase:<method id>`) is fixed here so that every
+    /// program opening the vault (the CLI, the desktop app) derives the same key. Blocks for a
+    /// fraction of a second and the cost's memory: async callers use `spawn_blocking`.
+    pub fn passphrase_key(&self, method_id: &str, passphrase: &[u8]) -> Result<LocalKek, Error> {
+        let (salt, cost) = self.passphrase_inputs().ok_or_else(|| {
+            Error::Corrupt(format!(
+                "unlock method {method_id:?} is not a passphrase method with a readable salt"
+            ))
+        })?;
+        derive_kek(&format!("passphrase:{method_id}"), passphrase, &salt, cost).map_err(|error| {
+            Error::Corrupt(format!(
+                "unlock method {method_id:?} has unusable Argon2 parameters: {error}"
+            ))
+        })
     }
 
     /// For a passphrase method: its salt and Argon2id cost, to derive its key with
@@ -171,6 +189,10 @@ mod tests {
         };
         assert_eq!(hsm.kind(), "hsm");
         assert_eq!(hsm.passphrase_inputs(), None);
+        assert!(matches!(
+            hsm.passphrase_key("k", b"x"),
+            Err(Error::Corrupt(_))
+        ));
     }
 
     #[test]

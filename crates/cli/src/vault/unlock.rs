@@ -11,7 +11,7 @@
 use anyhow::Context;
 use schild_core::clock::Clock;
 use schild_core::provider::KeyEncryptionKey;
-use schild_core::vault::{PassphraseParams, derive_kek};
+use schild_core::vault::PassphraseParams;
 use schild_hwkey::ctap::{Discovery, HmacSecretCredential, HmacSecretKek, enroll_hmac_secret};
 use schild_hwkey::hsm::{DEFAULT_MODULE, HsmKek, KeyLabel, Module};
 use schild_hwkey::keyring::{KeyringBackend, KeyringKek};
@@ -228,12 +228,11 @@ async fn passphrase_key(
     params: &UnlockParams,
     passphrase: SecretString,
 ) -> anyhow::Result<Arc<dyn KeyEncryptionKey>> {
-    let (salt, cost) = params
-        .passphrase_inputs()
-        .context("the passphrase method's stored parameters are damaged")?;
-    let key_id = format!("passphrase:{method}");
+    let (method, params) = (method.to_owned(), params.clone());
     let kek = tokio::task::spawn_blocking(move || {
-        derive_kek(&key_id, passphrase.expose_secret().as_bytes(), &salt, cost)
+        params
+            .passphrase_key(&method, passphrase.expose_secret().as_bytes())
+            .map_err(super::explain)
     })
     .await??;
     Ok(Arc::new(kek))
