@@ -467,6 +467,27 @@ try {
   await page.getByText('Ada Admin').first().waitFor();
   log('the administrator signed in again with a backup code');
 
+  // The administrator adds a key to the own account: the password again, a second factor only.
+  await page.evaluate(() => (window.location.hash = '#/enrollment'));
+  await page.getByRole('button', { name: 'Add a security key to my own account' }).click();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.locator('#key-name').fill('Ada’s laptop key');
+  await page.getByRole('checkbox', { name: /passwordless/ }).uncheck();
+  await page.getByRole('button', { name: 'Register key' }).click(); // no password: said inline
+  await page.locator('#key-password-error').waitFor();
+  await page.locator('#key-password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Register key' }).click();
+  const own = page.locator('[data-testid=key-registered]');
+  await own.waitFor();
+  const ownRecord = await own.innerText();
+  if (!ownRecord.includes('Ada’s laptop key') || !ownRecord.includes('after the password')) throw new Error(`the own key was not registered as a second factor:\n${ownRecord}`);
+  await shoot('enroll-own-key-done-en-light');
+  await audit(page, 'enroll-own-key-done-en-light');
+  await page.getByRole('button', { name: 'Done' }).click();
+  await page.evaluate(() => (window.location.hash = '#/keys'));
+  await page.locator('#mine-title').locator('xpath=..').getByText('Ada’s laptop key').waitFor();
+  log('the administrator added a key to the own account (password asked again); Keys lists it');
+
   // Offline: the backend goes away; the top bar and the screen say so, with a retry.
   await look('en', 'light');
   await backend.stop();

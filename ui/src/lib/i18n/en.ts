@@ -635,6 +635,7 @@ export const en = {
   'ek.lacks_backup': '{holder} has too few keys: issue a backup key, so a lost key does not lock them out.',
   'ek.has_backup': '{holder} has a backup key.',
   'ek.issue_backup': 'Issue a backup key',
+  'ek.add_backup': 'Add a backup key',
   'ek.next_person': 'Next person',
   'ek.finish': 'Done',
 

@@ -617,6 +617,7 @@ export const nl: Messages = {
   'ek.lacks_backup': '{holder} heeft te weinig sleutels: geef een reservesleutel uit, zodat een verloren sleutel de toegang niet blokkeert.',
   'ek.has_backup': '{holder} heeft een reservesleutel.',
   'ek.issue_backup': 'Een reservesleutel uitgeven',
+  'ek.add_backup': 'Een reservesleutel toevoegen',
   'ek.next_person': 'Volgende persoon',
   'ek.finish': 'Klaar',
 
