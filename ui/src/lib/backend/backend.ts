@@ -19,7 +19,13 @@ export interface Backend {
   onConnectivity(listener: (online: boolean) => void): () => void;
   /** Called with the reason code when the session ends by itself (expired, reused, revoked). */
   onSignedOut(listener: (code: string) => void): () => void;
+  /** Called when a write was kept in the desktop's outbox because the backend was unreachable. */
+  onQueued(listener: () => void): () => void;
   isSignedIn(): boolean;
+  /** The signed-in account's id, once its profile was read. */
+  readonly account: string | null;
+  /** `Bearer …` for the desktop's outbox, refreshed first when due; null when signed out. */
+  currentAuthorization(): Promise<string | null>;
 
   setup(body: { setup_token: string; username: string; display_name: string; password: string }): Promise<T.UserView>;
   login(username: string, password: string): Promise<T.PasswordStep>;

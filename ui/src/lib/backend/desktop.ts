@@ -63,6 +63,27 @@ export interface KeyView {
   remaining_passkeys: number | null;
 }
 
+/** A write made offline, waiting in the outbox (or refused by the backend when it was sent). */
+export interface OutboxEntry {
+  id: string;
+  method: string;
+  path: string;
+  body: string | null;
+  queued_at: string;
+  attempts: number;
+  refused: { status: number; code: string; message: string; recommendation: string | null } | null;
+  /** Whether the signed-in account made it (only they can send it). */
+  mine: boolean;
+}
+
+export interface SyncReport {
+  sent: number;
+  already_done: number;
+  refused: number;
+  remaining: number;
+  stopped: 'done' | 'offline' | 'sign_in_needed' | 'busy';
+}
+
 export type KeyPrompt = { step: 'touch' } | { step: 'sample'; remaining: number };
 
 /** A fingerprint enrolled on a biometric key (CTAP 2.1 §6.7). */
@@ -124,4 +145,11 @@ export const desktop = {
   keyReset: () => command<void>('key_reset'),
   setDemoKey: (attached: boolean) => command<void>('demo_key_set', { attached }),
   onKeyPrompt: (handler: (prompt: KeyPrompt) => void) => onDesktopEvent<KeyPrompt>('key-prompt', handler),
+  outboxList: (account: string | null) => command<OutboxEntry[]>('outbox_list', { account }),
+  outboxSync: (account: string, authorization: string) => command<SyncReport>('outbox_sync', { account, authorization }),
+  outboxDiscard: (id: string) => command<void>('outbox_discard', { id }),
+  /** Ends the enrollment-station mode after an administrator signs in with their key here. */
+  kioskLeave: (pin: string | null) => command<void>('kiosk_leave', { pin }),
+  onKioskChanged: (handler: (change: { kiosk: boolean; by: string }) => void) =>
+    onDesktopEvent<{ kiosk: boolean; by: string }>('kiosk', handler),
 };

@@ -33,7 +33,25 @@ interface CallOptions {
   auth?: boolean;
   /** Read the answer as text instead of JSON. */
   text?: boolean;
+  /**
+   * In the desktop app: when the backend cannot be reached, this write may wait in the outbox
+   * and be sent when it is back (only writes whose caller needs no answer body).
+   */
+  queueable?: boolean;
 }
+
+/**
+ * Headers between HttpBackend and the desktop app's relay (./tauri.ts), never sent to the
+ * backend: who is signed in (whose offline answers may be shown, who made a queued write),
+ * whether a write may be queued, and, on the way back, that an answer came from the offline
+ * cache or that a write was queued.
+ */
+export const RELAY = {
+  account: 'x-schild-account',
+  queueable: 'x-schild-queueable',
+  cachedAt: 'x-schild-cached-at',
+  queued: 'x-schild-queued',
+} as const;
 
 export class HttpBackend implements Backend {
   readonly kind: BackendKind;
@@ -45,6 +63,9 @@ export class HttpBackend implements Backend {
   #timer: unknown = null;
   readonly #listeners = new Set<(code: string) => void>();
   readonly #connectivity = new Set<(online: boolean) => void>();
+  readonly #queued = new Set<() => void>();
+  /** The signed-in account's id, once its profile was read (the desktop relay needs it). */
+  #account: string | null = null;
 
   /** `baseUrl`: the backend's origin, or '' for the page's own origin (a proxy in front). */
   /**
@@ -73,6 +94,15 @@ export class HttpBackend implements Backend {
     return () => this.#connectivity.delete(listener);
   }
 
+  onQueued(listener: () => void): () => void {
+    this.#queued.add(listener);
+    return () => this.#queued.delete(listener);
+  }
+
+  get account(): string | null {
+    return this.#account;
+  }
+
   #reachable(online: boolean): void {
     for (const listener of this.#connectivity) listener(online);
   }
@@ -96,6 +126,10 @@ export class HttpBackend implements Backend {
     const headers: Record<string, string> = { accept: 'application/json, application/problem+json, text/csv' };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (token !== null) headers.authorization = `Bearer ${token}`;
+    if (this.kind === 'tauri' && this.#account !== null) {
+      headers[RELAY.account] = this.#account;
+      if (options.queueable) headers[RELAY.queueable] = '1';
+    }
     let response: Response;
     try {
       response = await this.#env.fetch(`${this.#base}/api/v1${path}`, {
@@ -111,7 +145,10 @@ export class HttpBackend implements Backend {
     }
     // A gateway's own 5xx (no problem document) means the backend behind it is unreachable.
     const gateway = [500, 502, 504].includes(response.status) && !(response.headers.get('content-type') ?? '').includes('json');
-    this.#reachable(!gateway);
+    // An answer from the desktop's offline cache or its outbox: the data is there, the backend is not.
+    const relayed = response.headers.has(RELAY.cachedAt) || response.headers.has(RELAY.queued);
+    this.#reachable(!gateway && !relayed);
+    if (response.headers.has(RELAY.queued)) for (const listener of this.#queued) listener();
     return response;
   }
 
@@ -179,6 +216,7 @@ export class HttpBackend implements Backend {
 
   #forget(): void {
     this.#tokens.clear();
+    this.#account = null;
     if (this.#timer !== null) this.#env.clearTimer(this.#timer);
     this.#timer = null;
   }
@@ -244,8 +282,17 @@ export class HttpBackend implements Backend {
 
   // ---- the signed-in account ---------------------------------------------------------------
 
-  profile(): Promise<T.Profile> {
-    return this.#call('GET', '/me');
+  async profile(): Promise<T.Profile> {
+    const profile = await this.#call<T.Profile>('GET', '/me');
+    this.#account = profile.id;
+    return profile;
+  }
+
+  /** The access token for the desktop's outbox, refreshed first when due; null when signed out. */
+  async currentAuthorization(): Promise<string | null> {
+    if (!this.isSignedIn()) return null;
+    if (this.#tokens.needsRefresh(this.#env.now())) await this.#refresh();
+    return this.#tokens.access === null ? null : `Bearer ${this.#tokens.access}`;
   }
   mySessions(): Promise<T.SessionView[]> {
     return this.#call('GET', '/me/sessions');
@@ -266,7 +313,7 @@ export class HttpBackend implements Backend {
     return this.#call('GET', '/me/security-keys');
   }
   renameMySecurityKey(id: string, name: string): Promise<void> {
-    return this.#call('PATCH', `/me/security-keys/${enc(id)}`, { body: { name } });
+    return this.#call('PATCH', `/me/security-keys/${enc(id)}`, { body: { name }, queueable: true });
   }
   revokeMySecurityKey(id: string, password: string): Promise<void> {
     return this.#call('POST', `/me/security-keys/${enc(id)}/revoke`, { body: { password } });
@@ -299,10 +346,10 @@ export class HttpBackend implements Backend {
     return this.#call('GET', `/admin/users/${enc(userId)}/sessions${query({ include_ended: includeEnded || undefined })}`);
   }
   forceLogout(sessionId: string): Promise<void> {
-    return this.#call('DELETE', `/admin/sessions/${enc(sessionId)}`);
+    return this.#call('DELETE', `/admin/sessions/${enc(sessionId)}`, { queueable: true });
   }
   unlockUser(userId: string): Promise<void> {
-    return this.#call('POST', `/admin/users/${enc(userId)}/unlock`);
+    return this.#call('POST', `/admin/users/${enc(userId)}/unlock`, { queueable: true });
   }
   ipBlocks(): Promise<T.IpBlockView[]> {
     return this.#call('GET', '/admin/ip-blocks');
@@ -318,7 +365,7 @@ export class HttpBackend implements Backend {
     return this.#call('POST', `/users/${enc(userId)}/security-keys`, { body });
   }
   withdrawHardwareKey(id: string, as: 'lost' | 'revoke', reason: string): Promise<void> {
-    return this.#call('POST', `/hardware-keys/${enc(id)}/${as}`, { body: { reason } });
+    return this.#call('POST', `/hardware-keys/${enc(id)}/${as}`, { body: { reason }, queueable: true });
   }
   reviews(): Promise<T.CampaignSummaryView[]> {
     return this.#call('GET', '/reviews');
@@ -330,7 +377,7 @@ export class HttpBackend implements Backend {
     return this.#call('POST', '/reviews', { body });
   }
   decideReviewItem(id: string, item: string, verdict: T.VerdictDto, reason: string): Promise<void> {
-    return this.#call('POST', `/reviews/${enc(id)}/items/${enc(item)}/decision`, { body: { verdict, reason } });
+    return this.#call('POST', `/reviews/${enc(id)}/items/${enc(item)}/decision`, { body: { verdict, reason }, queueable: true });
   }
   reviewReport(id: string, format: 'csv' | 'json'): Promise<string> {
     return this.#call('GET', `/reviews/${enc(id)}/report${query({ format })}`, { text: true });
@@ -339,13 +386,13 @@ export class HttpBackend implements Backend {
     return this.#call('GET', `/access/requests${query({ state })}`);
   }
   approveRequest(id: string): Promise<void> {
-    return this.#call('POST', `/access/requests/${enc(id)}/approve`);
+    return this.#call('POST', `/access/requests/${enc(id)}/approve`, { queueable: true });
   }
   denyRequest(id: string, reason: string): Promise<void> {
-    return this.#call('POST', `/access/requests/${enc(id)}/deny`, { body: { reason } });
+    return this.#call('POST', `/access/requests/${enc(id)}/deny`, { body: { reason }, queueable: true });
   }
   revokeRequest(id: string, reason: string): Promise<void> {
-    return this.#call('POST', `/access/requests/${enc(id)}/revoke`, { body: { reason } });
+    return this.#call('POST', `/access/requests/${enc(id)}/revoke`, { body: { reason }, queueable: true });
   }
   grants(): Promise<T.GrantView[]> {
     return this.#call('GET', '/access/grants');
@@ -357,10 +404,10 @@ export class HttpBackend implements Backend {
     return this.#call('GET', `/roles/${enc(name)}`);
   }
   assignRole(userId: string, role: string, reason: string): Promise<void> {
-    return this.#call('POST', `/admin/users/${enc(userId)}/roles`, { body: { role, reason } });
+    return this.#call('POST', `/admin/users/${enc(userId)}/roles`, { body: { role, reason }, queueable: true });
   }
   unassignRole(userId: string, role: string, reason: string): Promise<void> {
-    return this.#call('DELETE', `/admin/users/${enc(userId)}/roles/${enc(role)}`, { body: { reason } });
+    return this.#call('DELETE', `/admin/users/${enc(userId)}/roles/${enc(role)}`, { body: { reason }, queueable: true });
   }
   audit(q: T.AuditQuery): Promise<T.AuditEntry[]> {
     return this.#call('GET', `/admin/audit${query({ kind: q.kind, subject: q.subject, before: q.before, limit: q.limit })}`);
