@@ -9,7 +9,6 @@ const target = process.env.CARGO_TARGET_DIR ?? (existsSync('/work/target') ? '/w
 export const desktopBinary = process.env.SCHILD_DESKTOP_BIN ?? join(target, 'debug', 'schild-desktop');
 const driverBin = process.env.TAURI_DRIVER ?? join(process.env.HOME ?? '/root', '.cargo', 'bin', 'tauri-driver');
 export const shots = join(root, 'docs', 'screenshots');
-const ELEMENT_KEY = 'element-6066-11e4-a07c-4f5c4f5c4f5c';
 
 export const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 
@@ -50,7 +49,8 @@ export async function openDesktop({ display = ':96', port = 4444, env = {} } = {
     capabilities: { alwaysMatch: { 'tauri:options': { application: desktopBinary } } },
   });
   const s = `/session/${sessionId}`;
-  const find = async (css) => (await wd('POST', `${s}/element`, { using: 'css selector', value: css }))[ELEMENT_KEY];
+  // The element reference is the answer's one value (its key is the W3C element identifier).
+  const find = async (css) => Object.values(await wd('POST', `${s}/element`, { using: 'css selector', value: css }))[0];
   async function waitFor(css, ms = 20_000) {
     const until = Date.now() + ms;
     for (;;) {
