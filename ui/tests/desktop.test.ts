@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { browserFailure, desktopAuthenticator } from '../src/lib/backend/authenticator';
+import { desktop } from '../src/lib/backend/desktop';
 import { BackendError } from '../src/lib/backend/errors';
 import { HttpBackend } from '../src/lib/backend/http';
 import { command, desktopEnvironment, inDesktopApp } from '../src/lib/backend/tauri';
@@ -119,12 +121,90 @@ const DESKTOP_CODES = [
   'outbox.storage', 'outbox.not_found', 'api.bad_request', 'api.unexpected',
 ];
 
+/** The Rust side's sources that define codes: schild-hwkey's KeyError and the desktop app. */
+const RUST_SOURCES = import.meta.glob<string>(['../../crates/hwkey/src/ctap/error.rs', '../../src-tauri/src/*.rs'], {
+  query: '?raw',
+  import: 'default',
+  eager: true,
+});
+
+/** The codes those sources answer with. */
+function rustCodes(): string[] {
+  const codes = new Set<string>();
+  for (const text of Object.values(RUST_SOURCES)) {
+    for (const match of text.matchAll(/=> "([a-z_]+(?:\.[a-z_]+)+)"/g)) codes.add(match[1]!);
+    for (const match of text.matchAll(/\(\s*"((?:key|vault|settings|local_backend)(?:\.[a-z_]+)+)"/g)) codes.add(match[1]!);
+  }
+  return [...codes];
+}
+
 describe('desktop error codes', () => {
+  it('are all found in the Rust sources', () => {
+    const codes = rustCodes();
+    expect(codes).toContain('key.pin.wrong');
+    expect(codes).toContain('key.reset.window_passed');
+    expect(codes).toContain('vault.wrong_key');
+  });
+
   it('each has a message and a recommendation', async () => {
     const { isMessageId } = await import('../src/lib/i18n/messages');
-    for (const code of DESKTOP_CODES) {
+    for (const code of [...DESKTOP_CODES, ...rustCodes()]) {
       expect(isMessageId(`e.${code}`), code).toBe(true);
       expect(isMessageId(`r.${code}`), code).toBe(true);
     }
+  });
+});
+
+describe('the key commands', () => {
+  it('pass their arguments in camelCase as the Rust commands take them', async () => {
+    const calls = bridge(async () => null);
+    const options = { publicKey: { challenge: 'AA', rpId: 'localhost' } };
+    await desktop.keyAuthenticate(options, '1234');
+    await desktop.keyChangePin('1234', '5678');
+    await desktop.keyFingerprintEnroll('1234', 'right index');
+    await desktop.keyCredentialDelete('1234', 'cred');
+    await desktop.keyReset();
+    expect(calls).toEqual([
+      ['key_authenticate', { options, pin: '1234' }],
+      ['key_change_pin', { current: '1234', pin: '5678' }],
+      ['key_fingerprint_enroll', { pin: '1234', name: 'right index' }],
+      ['key_credential_delete', { pin: '1234', id: 'cred' }],
+      ['key_reset', {}],
+    ]);
+  });
+
+  it('send no PIN rather than an empty one', async () => {
+    const calls = bridge(async () => ({}));
+    const options = { publicKey: { rp: { name: 'Schild' }, user: { id: 'AA', name: 'a', displayName: 'A' }, challenge: 'AA', pubKeyCredParams: [] } };
+    await desktopAuthenticator.create(options, '');
+    await desktopAuthenticator.create(options, '482916');
+    expect(calls.map(([, args]) => args.pin)).toEqual([null, '482916']);
+  });
+
+  it('report a wrong PIN with its code', async () => {
+    bridge(async () => {
+      throw { code: 'key.pin.wrong', message: 'wrong PIN; 7 attempts left before the key locks', recommendation: 'Check the PIN.' };
+    });
+    await expect(desktop.keyFingerprints('0000')).rejects.toMatchObject({ code: 'key.pin.wrong' });
+  });
+});
+
+describe('the browser prompt', () => {
+  it('turns each WebAuthn failure into a code the catalogue explains', async () => {
+    const { isMessageId } = await import('../src/lib/i18n/messages');
+    const cases: [string, string][] = [
+      ['NotAllowedError', 'webauthn.cancelled'],
+      ['AbortError', 'webauthn.cancelled'],
+      ['InvalidStateError', 'webauthn.already_registered'],
+      ['SecurityError', 'webauthn.insecure'],
+      ['NotSupportedError', 'webauthn.unsupported'],
+      ['UnknownError', 'webauthn.failed'],
+    ];
+    for (const [name, code] of cases) {
+      const failure = browserFailure(Object.assign(new Error('The operation either timed out or was not allowed.'), { name }));
+      expect(failure.code, name).toBe(code);
+      expect(isMessageId(`e.${code}`) && isMessageId(`r.${code}`), code).toBe(true);
+    }
+    expect(browserFailure('not an error').code).toBe('webauthn.failed');
   });
 });

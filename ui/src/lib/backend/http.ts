@@ -5,6 +5,7 @@ import type { Backend, BackendKind } from './backend';
 import { BackendError, errorFromResponse, offlineError } from './errors';
 import { TokenStore, type IssuedPair } from './tokens';
 import type * as T from './types';
+import type { AssertionJson, RegistrationJson } from './webauthn';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -237,10 +238,38 @@ export class HttpBackend implements Backend {
   }
 
   async secondFactor(mfaToken: string, factor: T.SecondFactor): Promise<string[] | null> {
-    const body = 'totp' in factor ? { mfa_token: mfaToken, totp_code: factor.totp } : { mfa_token: mfaToken, backup_code: factor.backupCode };
-    const answer = await this.#call<IssuedPair & { backup_codes?: { codes: string[] } }>('POST', '/auth/mfa', { body, auth: false });
+    const body =
+      'totp' in factor
+        ? { mfa_token: mfaToken, totp_code: factor.totp }
+        : 'backupCode' in factor
+          ? { mfa_token: mfaToken, backup_code: factor.backupCode }
+          : { mfa_token: mfaToken, security_key: { ceremony_id: factor.securityKey.ceremonyId, credential: factor.securityKey.credential } };
+    let answer: IssuedPair & { backup_codes?: { codes: string[] } };
+    try {
+      answer = await this.#call('POST', '/auth/mfa', { body, auth: false });
+    } catch (error) {
+      throw 'securityKey' in factor ? keyRefusal(error, 'invalid_second_factor') : error;
+    }
     this.#accept(answer);
     return answer.backup_codes?.codes ?? null;
+  }
+
+  securityKeyChallenge(mfaToken: string): Promise<T.SignInCeremony> {
+    return this.#call('POST', '/auth/mfa/security-key', { body: { mfa_token: mfaToken }, auth: false });
+  }
+
+  passwordlessChallenge(): Promise<T.SignInCeremony> {
+    return this.#call('POST', '/auth/passwordless/options', { auth: false });
+  }
+
+  async passwordless(ceremonyId: string, credential: AssertionJson): Promise<void> {
+    let answer: IssuedPair;
+    try {
+      answer = await this.#call('POST', '/auth/passwordless', { body: { ceremony_id: ceremonyId, credential }, auth: false });
+    } catch (error) {
+      throw keyRefusal(error, 'invalid_credentials');
+    }
+    this.#accept(answer);
   }
 
   async logout(): Promise<void> {
@@ -289,6 +318,12 @@ export class HttpBackend implements Backend {
   revokeMySecurityKey(id: string, password: string): Promise<void> {
     return this.#call('POST', `/me/security-keys/${enc(id)}/revoke`, { body: { password } });
   }
+  myRegistrationChallenge(password: string, passwordless: boolean): Promise<T.RegistrationCeremony> {
+    return this.#call('POST', '/me/security-keys/options', { body: { password, passwordless } });
+  }
+  registerMySecurityKey(ceremonyId: string, name: string, credential: RegistrationJson): Promise<T.RegisteredView> {
+    return this.#call('POST', '/me/security-keys', { body: { ceremony_id: ceremonyId, name, credential } });
+  }
   myRequests(state?: T.StateView): Promise<T.RequestView[]> {
     return this.#call('GET', `/access/my-requests${query({ state })}`);
   }
@@ -321,6 +356,13 @@ export class HttpBackend implements Backend {
   }
   hardwareKeys(): Promise<T.HardwareKeyView[]> {
     return this.#call('GET', '/hardware-keys');
+  }
+  registrationChallengeFor(userId: string, passwordless: boolean): Promise<T.RegistrationCeremony> {
+    return this.#call('POST', `/users/${enc(userId)}/security-keys/options`, { body: { passwordless } });
+  }
+  registerSecurityKeyFor(userId: string, r: T.StationRegistration): Promise<T.RegisteredView> {
+    const body = { ceremony_id: r.ceremonyId, name: r.name, credential: r.credential, serial: r.serial ?? null, station: r.station ?? null };
+    return this.#call('POST', `/users/${enc(userId)}/security-keys`, { body });
   }
   withdrawHardwareKey(id: string, as: 'lost' | 'revoke', reason: string): Promise<void> {
     return this.#call('POST', `/hardware-keys/${enc(id)}/${as}`, { body: { reason }, queueable: true });
@@ -370,6 +412,17 @@ export class HttpBackend implements Backend {
   audit(q: T.AuditQuery): Promise<T.AuditEntry[]> {
     return this.#call('GET', `/admin/audit${query({ kind: q.kind, subject: q.subject, before: q.before, limit: q.limit })}`);
   }
+}
+
+/**
+ * The backend answers a refused security key as it answers a wrong password or code (`refused`),
+ * so that nothing tells which part failed; the screen should still speak of the key.
+ */
+function keyRefusal(error: unknown, refused: string): unknown {
+  if (error instanceof BackendError && error.code === refused) {
+    return new BackendError('key_not_accepted', error.status, { retryAfter: error.retryAfter });
+  }
+  return error;
 }
 
 function enc(segment: string): string {
