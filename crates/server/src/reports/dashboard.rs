@@ -5,7 +5,8 @@
 //! period, the age of the oldest vault key); failed sign-ins per day as bars; then security keys
 //! per model (stacked bars by state) beside active keys by age.
 
-use super::{FAMILY, ReportError, ReportFormat, encode_png, font_ready};
+use super::raster::Canvas;
+use super::{FAMILY, ImageFormat, ReportError, bundled_font, encode_png, font_ready};
 use crate::routes::dashboard::{AgeBucket, Dashboard, DayCount, ModelCount, VaultKeyAge};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -41,10 +42,10 @@ const MODELS_SHOWN: usize = 7;
 type Drawn = Result<(), ReportError>;
 
 /// Renders the dashboard report in `format`.
-pub fn render(figures: &Dashboard, format: ReportFormat) -> Result<Vec<u8>, ReportError> {
+pub fn render(figures: &Dashboard, format: ImageFormat) -> Result<Vec<u8>, ReportError> {
     font_ready()?;
     match format {
-        ReportFormat::Svg => {
+        ImageFormat::Svg => {
             let mut svg = String::new();
             {
                 let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
@@ -53,11 +54,11 @@ pub fn render(figures: &Dashboard, format: ReportFormat) -> Result<Vec<u8>, Repo
             }
             Ok(svg.into_bytes())
         }
-        ReportFormat::Png => {
+        ImageFormat::Png => {
             let mut rgb = vec![0_u8; WIDTH as usize * HEIGHT as usize * 3];
             {
                 let root =
-                    BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
+                    Canvas::new(&mut rgb, (WIDTH, HEIGHT), bundled_font()?).into_drawing_area();
                 page(&root, figures)?;
                 root.present()?;
             }
@@ -587,7 +588,7 @@ mod tests {
     #[test]
     fn a_busy_quarter_fits_the_page() {
         let figures = busy();
-        let svg = String::from_utf8(render(&figures, ReportFormat::Svg).unwrap()).unwrap();
+        let svg = String::from_utf8(render(&figures, ImageFormat::Svg).unwrap()).unwrap();
         keep("busy.svg", svg.as_bytes());
         assert!(svg.contains("Period: 2026-09-07 to 2026-12-05 (90 days, UTC)"));
         assert!(svg.contains("3 other models"), "the tail is folded");
@@ -597,7 +598,7 @@ mod tests {
         assert!(svg.contains('…'), "and says so");
         assert!(svg.contains("\n97 d\n"), "the vault key's age");
 
-        let png = render(&figures, ReportFormat::Png).unwrap();
+        let png = render(&figures, ImageFormat::Png).unwrap();
         keep("busy.png", &png);
         let image = image::load_from_memory(&png).unwrap().to_rgb8();
         assert_eq!(image.dimensions(), (WIDTH, HEIGHT));
@@ -622,7 +623,7 @@ mod tests {
             .iter_mut()
             .for_each(|bucket| bucket.count = 0);
         figures.vault_keys.clear();
-        let svg = String::from_utf8(render(&figures, ReportFormat::Svg).unwrap()).unwrap();
+        let svg = String::from_utf8(render(&figures, ImageFormat::Svg).unwrap()).unwrap();
         keep("empty.svg", svg.as_bytes());
         for expected in [
             "Failed sign-ins per day (UTC): 0 in 1 day",
@@ -632,7 +633,7 @@ mod tests {
         ] {
             assert!(svg.contains(expected), "{expected}");
         }
-        let png = render(&figures, ReportFormat::Png).unwrap();
+        let png = render(&figures, ImageFormat::Png).unwrap();
         keep("empty.png", &png);
     }
 }

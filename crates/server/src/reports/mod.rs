@@ -1,12 +1,13 @@
 //! Reports: figures drawn into a file an administrator can save, print or mail, by plotters.
 //!
-//! One image format choice for every report ([`ReportFormat`]): SVG (vector, text stays text) or
+//! One image format choice for every report ([`ImageFormat`]): SVG (vector, text stays text) or
 //! PNG (pixels, for tools that show no SVG). Text is set in DejaVu Sans, bundled with the binary
 //! (`assets/fonts/`, Bitstream Vera licence beside it), so a PNG looks the same on every host
 //! and no system font is ever looked up. The SVG names the family `sans-serif` and lets the
 //! viewer choose; its layout was measured with DejaVu Sans' metrics.
 
 pub mod dashboard;
+mod raster;
 
 use plotters::style::{FontStyle, register_font};
 use serde::Deserialize;
@@ -21,7 +22,7 @@ static DEJAVU_SANS: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 /// The file format of a rendered report.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum ReportFormat {
+pub enum ImageFormat {
     /// Scalable vector graphics (`image/svg+xml`).
     #[default]
     Svg,
@@ -29,7 +30,7 @@ pub enum ReportFormat {
     Png,
 }
 
-impl ReportFormat {
+impl ImageFormat {
     /// The media type of a report in this format.
     pub fn media_type(self) -> &'static str {
         match self {
@@ -79,6 +80,11 @@ fn font_ready() -> Result<(), ReportError> {
     if ok { Ok(()) } else { Err(ReportError::Font) }
 }
 
+/// The bundled font, for the PNG canvas that sets text itself (`raster`).
+fn bundled_font() -> Result<ab_glyph::FontRef<'static>, ReportError> {
+    ab_glyph::FontRef::try_from_slice(DEJAVU_SANS).map_err(|_| ReportError::Font)
+}
+
 /// Encodes a plotters RGB buffer (`width × height × 3` bytes) as PNG with the workspace's
 /// `image` crate; plotters' own encoder would pull a second, older `image` into the build.
 fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, ReportError> {
@@ -101,6 +107,7 @@ mod tests {
     fn the_bundled_font_registers() {
         font_ready().unwrap();
         font_ready().unwrap();
+        bundled_font().unwrap();
     }
 
     #[test]

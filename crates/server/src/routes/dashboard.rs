@@ -3,7 +3,7 @@
 
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiQuery, Authorized};
-use crate::reports::{self, ReportFormat};
+use crate::reports::{self, ImageFormat};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -57,7 +57,7 @@ pub struct ReportQuery {
     /// `svg` (the default) or `png`.
     #[serde(default)]
     #[param(inline)]
-    format: ReportFormat,
+    format: ImageFormat,
 }
 
 /// Failed sign-ins on one day (UTC).

@@ -32,6 +32,8 @@ interface CallOptions {
   auth?: boolean;
   /** Read the answer as text instead of JSON. */
   text?: boolean;
+  /** Read the answer as bytes (a file such as an image) instead of JSON. */
+  blob?: boolean;
 }
 
 export class HttpBackend implements Backend {
@@ -92,7 +94,9 @@ export class HttpBackend implements Backend {
   // ---- transport -------------------------------------------------------------------------
 
   async #send(method: Method, path: string, options: CallOptions, token: string | null): Promise<Response> {
-    const headers: Record<string, string> = { accept: 'application/json, application/problem+json, text/csv' };
+    const headers: Record<string, string> = {
+      accept: 'application/json, application/problem+json, text/csv, image/svg+xml, image/png',
+    };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (token !== null) headers.authorization = `Bearer ${token}`;
     let response: Response;
@@ -131,6 +135,7 @@ export class HttpBackend implements Backend {
     }
     if (response.status === 204) return undefined as R;
     if (options.text) return (await response.text()) as R;
+    if (options.blob) return (await response.blob()) as R;
     try {
       return (await response.json()) as R;
     } catch {
@@ -253,6 +258,9 @@ export class HttpBackend implements Backend {
 
   dashboard(days: number): Promise<T.Dashboard> {
     return this.#call('GET', `/dashboard${query({ days })}`);
+  }
+  dashboardReport(days: number, format: 'svg' | 'png'): Promise<Blob> {
+    return this.#call('GET', `/dashboard/report${query({ days, format })}`, { blob: true });
   }
   users(): Promise<T.AdminUserView[]> {
     return this.#call('GET', '/admin/users');
