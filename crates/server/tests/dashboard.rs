@@ -324,6 +324,12 @@ async fn report_draws_the_figures(db: TestDb) {
         bar_pixels > 1000,
         "{bar_pixels} pixels of the failed sign-ins' bars"
     );
+    let active_key = [0x25, 0x63, 0xeb];
+    let key_pixels = image.pixels().filter(|p| p.0 == active_key).count();
+    assert!(
+        key_pixels > 5000,
+        "{key_pixels} pixels of alice's key's bar"
+    );
 
     // SVG is the default.
     let default = report(&server, &admin, "").await;

@@ -9,6 +9,8 @@ use super::raster::Canvas;
 use super::{FAMILY, ImageFormat, ReportError, bundled_font, encode_png, font_ready};
 use crate::routes::dashboard::{AgeBucket, Dashboard, DayCount, ModelCount, VaultKeyAge};
 use plotters::coord::Shift;
+use plotters::coord::combinators::WithKeyPoints;
+use plotters::coord::types::RangedCoordu32;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use time::macros::format_description;
@@ -263,10 +265,29 @@ fn empty<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, note: &str) -> Drawn
     Ok(())
 }
 
-/// `n` categories for a segmented axis: plotters counts an integer range's end as a value, so
-/// `0..n` would leave an empty slot after the last bar.
-fn slots(n: usize) -> std::ops::Range<usize> {
-    0..n.saturating_sub(1)
+/// A category axis of `n` slots, slot `i` spanning `2i..2i + 2` (so its centre is a whole
+/// number), labelled at the centres of at most `labels` evenly spread slots. (plotters' segmented
+/// axis leaves an empty slot after the last category, and with one category its range collapses
+/// to a point.)
+fn categories(n: usize, labels: usize) -> WithKeyPoints<RangedCoordu32> {
+    let step = n.div_ceil(labels.max(1)).max(1);
+    let centres = (0..n).step_by(step).map(centre).collect::<Vec<_>>();
+    (0..edge(n.max(1))).with_key_points(centres)
+}
+
+/// Where slot `slot` begins (and the one before it ends) on a [`categories`] axis.
+fn edge(slot: usize) -> u32 {
+    u32::try_from(slot).map_or(u32::MAX, |slot| slot.saturating_mul(2))
+}
+
+/// The middle of slot `slot` on a [`categories`] axis.
+fn centre(slot: usize) -> u32 {
+    edge(slot).saturating_add(1)
+}
+
+/// The slot a position on a [`categories`] axis falls in.
+fn slot_at(position: u32) -> usize {
+    (position / 2) as usize
 }
 
 /// A y axis with room above the highest bar for its value label.
@@ -294,28 +315,21 @@ fn failed_per_day<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, days: &[Day
         .margin_right(8)
         .x_label_area_size(30)
         .y_label_area_size(44)
-        .build_cartesian_2d(slots(days.len()).into_segmented(), 0..headroom(max))?;
-    let label_day = |value: &SegmentValue<usize>| match value {
-        SegmentValue::CenterOf(index) => days.get(*index).map(short_day).unwrap_or_default(),
-        _ => String::new(),
-    };
+        .build_cartesian_2d(categories(days.len(), 15), 0..headroom(max))?;
+    let label_day = |at: &u32| days.get(slot_at(*at)).map(short_day).unwrap_or_default();
     chart
         .configure_mesh()
         .disable_x_mesh()
         .light_line_style(WHITE)
         .bold_line_style(GRID)
         .axis_style(MUTED)
-        .x_labels(days.len().min(15))
         .x_label_formatter(&label_day)
         .y_labels(6)
         .label_style(text(13, &MUTED))
         .draw()?;
     chart.draw_series(days.iter().enumerate().map(|(index, day)| {
         let mut bar = Rectangle::new(
-            [
-                (SegmentValue::Exact(index), 0),
-                (SegmentValue::Exact(index + 1), day.count),
-            ],
+            [(edge(index), 0), (edge(index + 1), day.count)],
             FAILED.filled(),
         );
         bar.set_margin(0, 0, 2, 2);
@@ -328,7 +342,7 @@ fn failed_per_day<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, days: &[Day
                 .enumerate()
                 .filter(|(_, day)| day.count > 0)
                 .map(|(index, day)| {
-                    EmptyElement::at((SegmentValue::CenterOf(index), day.count))
+                    EmptyElement::at((centre(index), day.count))
                         + Text::new(
                             day.count.to_string(),
                             (0, -4),
@@ -397,14 +411,7 @@ fn keys_per_model<DB: DrawingBackend>(
         .margin_right(12)
         .x_label_area_size(28)
         .y_label_area_size(label_width)
-        .build_cartesian_2d(0..headroom(max), slots(count).into_segmented())?;
-    // The first row at the top.
-    let label_row = |value: &SegmentValue<usize>| match value {
-        SegmentValue::CenterOf(index) if *index < count => {
-            labels.get(count - 1 - index).cloned().unwrap_or_default()
-        }
-        _ => String::new(),
-    };
+        .build_cartesian_2d(0..headroom(max), categories(count, count))?;
     chart
         .configure_mesh()
         .disable_y_mesh()
@@ -412,10 +419,22 @@ fn keys_per_model<DB: DrawingBackend>(
         .bold_line_style(GRID)
         .axis_style(MUTED)
         .x_labels(6)
-        .y_labels(count)
-        .y_label_formatter(&label_row)
+        .y_label_formatter(&|_| String::new())
         .label_style(text(13, &INK))
         .draw()?;
+    // The models' names beside their bars, the first row at the top, cut to fit.
+    let (base_x, base_y) = chart_area.get_base_pixel();
+    for (index, label) in labels.into_iter().enumerate() {
+        let (x, y) = chart.backend_coord(&(0, centre(count - 1 - index)));
+        chart_area.draw(&Text::new(
+            label,
+            (x - base_x - 10, y - base_y),
+            text(13, &INK).pos(Pos::new(HPos::Right, VPos::Center)),
+        ))?;
+    }
+    // Bars at most 32 px thick, however few the rows.
+    let row_height = chart.plotting_area().dim_in_pixel().1 / u32::try_from(count).unwrap_or(1);
+    let inset = (row_height.saturating_sub(32) / 2).max(4);
     for (index, row) in rows.iter().enumerate() {
         let slot = count - 1 - index;
         let segments = [
@@ -425,20 +444,15 @@ fn keys_per_model<DB: DrawingBackend>(
         ];
         chart.draw_series(segments.into_iter().filter(|(from, to, _)| to > from).map(
             |(from, to, color)| {
-                let mut bar = Rectangle::new(
-                    [
-                        (from, SegmentValue::Exact(slot)),
-                        (to, SegmentValue::Exact(slot + 1)),
-                    ],
-                    color.filled(),
-                );
-                bar.set_margin(4, 4, 0, 0);
+                let mut bar =
+                    Rectangle::new([(from, edge(slot)), (to, edge(slot + 1))], color.filled());
+                bar.set_margin(inset, inset, 0, 0);
                 bar
             },
         ))?;
         let total = row.1 + row.2 + row.3;
         chart.draw_series(std::iter::once(
-            EmptyElement::at((total, SegmentValue::CenterOf(slot)))
+            EmptyElement::at((total, centre(slot)))
                 + Text::new(
                     total.to_string(),
                     (6, 0),
@@ -467,18 +481,14 @@ fn key_ages<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, buckets: &[AgeBuc
         .margin_right(8)
         .x_label_area_size(28)
         .y_label_area_size(44)
-        .build_cartesian_2d(slots(buckets.len()).into_segmented(), 0..headroom(max))?;
-    let label_bucket = |value: &SegmentValue<usize>| match value {
-        SegmentValue::CenterOf(index) => buckets.get(*index).map(age_label).unwrap_or_default(),
-        _ => String::new(),
-    };
+        .build_cartesian_2d(categories(buckets.len(), buckets.len()), 0..headroom(max))?;
+    let label_bucket = |at: &u32| buckets.get(slot_at(*at)).map(age_label).unwrap_or_default();
     chart
         .configure_mesh()
         .disable_x_mesh()
         .light_line_style(WHITE)
         .bold_line_style(GRID)
         .axis_style(MUTED)
-        .x_labels(buckets.len())
         .x_label_formatter(&label_bucket)
         .y_labels(5)
         .label_style(text(13, &MUTED))
@@ -486,10 +496,7 @@ fn key_ages<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, buckets: &[AgeBuc
     chart.draw_series(buckets.iter().enumerate().map(|(index, bucket)| {
         let tone = AGE_TONES[index.min(AGE_TONES.len() - 1)];
         let mut bar = Rectangle::new(
-            [
-                (SegmentValue::Exact(index), 0),
-                (SegmentValue::Exact(index + 1), bucket.count),
-            ],
+            [(edge(index), 0), (edge(index + 1), bucket.count)],
             tone.filled(),
         );
         bar.set_margin(0, 0, 10, 10);
@@ -501,7 +508,7 @@ fn key_ages<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, buckets: &[AgeBuc
             .enumerate()
             .filter(|(_, bucket)| bucket.count > 0)
             .map(|(index, bucket)| {
-                EmptyElement::at((SegmentValue::CenterOf(index), bucket.count))
+                EmptyElement::at((centre(index), bucket.count))
                     + Text::new(
                         bucket.count.to_string(),
                         (0, -4),
