@@ -2,7 +2,7 @@
 # A target directory outside the clone is reused when one exists (cold builds are slow).
 export CARGO_TARGET_DIR ?= $(if $(wildcard /work/target),/work/target,$(CURDIR)/target)
 
-.PHONY: run serve test check bench load ui-test
+.PHONY: run serve test check bench load ui-test installers
 
 ## The desktop app in local mode: its own backend in-process, SQLite in the data directory.
 run:
@@ -42,3 +42,7 @@ load:
 ## The web UI's checks: svelte-check, vitest, API drift, build, and Chromium against a real backend.
 ui-test:
 	scripts/ui-test
+
+## The desktop app's installers for this system (.deb on Linux; see installers/README.md).
+installers:
+	scripts/build-installers

@@ -5,12 +5,15 @@
 //! Modes, from the command line:
 //! - **local** (default): no backend configured, so the same schild-server runs in-process on a
 //!   loopback port with SQLite in the data directory;
-//! - **remote**: `--backend https://schild.example` (or `SCHILD_BACKEND_URL`);
-//! - **enrollment station**: `--kiosk`, full screen, the UI shows only the enrollment flow.
+//! - **remote**: `--backend https://schild.example` (or `SCHILD_BACKEND_URL`), optionally with
+//!   `--pin SHA256` (or `SCHILD_BACKEND_PIN`) to accept only that certificate;
+//! - **enrollment station**: `--kiosk` (or `SCHILD_KIOSK=1`), full screen, the UI shows only the
+//!   enrollment flow, and only an administrator's security key ends it ([`kiosk`]).
 
 mod api;
 mod error;
 mod keys;
+mod kiosk;
 mod local_backend;
 mod vault;
 
@@ -37,12 +40,16 @@ pub struct Desktop {
     mode: Mode,
     /// The embedded backend, in local mode (kept so it runs as long as the app).
     local_backend: Option<local_backend::LocalBackend>,
-    /// Whether the app runs as an enrollment station.
-    kiosk: bool,
+    /// Whether the app runs as an enrollment station (until an administrator ends it).
+    kiosk: AtomicBool,
     /// Whether the virtual demo key stands in for hardware.
     demo_key: AtomicBool,
-    /// The HTTP client for [`api::backend_fetch`].
-    http: reqwest::Client,
+    /// The backend's client, for [`api::backend_fetch`] and the outbox.
+    client: schild_client::Client,
+    /// The last answers to reads, for showing while offline.
+    reads: tokio::sync::Mutex<api::ReadCache>,
+    /// Held while the outbox is being sent, so two rounds never overlap.
+    syncing: tokio::sync::Mutex<()>,
 }
 
 /// Where the backend runs.
@@ -66,6 +73,26 @@ impl Desktop {
 
     fn demo_key_attached(&self) -> bool {
         self.demo_key.load(Ordering::Relaxed)
+    }
+
+    /// The origin this desktop answers WebAuthn ceremonies as: the backend's own, which the
+    /// backend accepts by default. WebAuthn knows no IP-address origins, so the loopback address
+    /// of local mode becomes `localhost`.
+    fn webauthn_origin(&self) -> Result<url::Url, CommandError> {
+        let invalid = || {
+            CommandError::new(
+                "key.origin",
+                format!("the backend address {} is not a URL", self.backend_url),
+            )
+        };
+        let mut origin = url::Url::parse(&self.backend_url).map_err(|_| invalid())?;
+        let loopback = matches!(origin.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
+            || matches!(origin.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback());
+        if loopback {
+            origin.set_host(Some("localhost")).map_err(|_| invalid())?;
+        }
+        origin.set_path("");
+        Ok(origin)
     }
 
     /// Remembers the choice across starts with a marker file beside the key.
@@ -108,7 +135,7 @@ fn app_info(desktop: tauri::State<'_, Desktop>) -> AppInfo {
         version: env!("CARGO_PKG_VERSION"),
         mode: desktop.mode,
         backend_url: desktop.backend_url.clone(),
-        kiosk: desktop.kiosk,
+        kiosk: desktop.kiosk.load(Ordering::Relaxed),
         demo_key: desktop.demo_key_attached(),
         setup_token: desktop
             .local_backend
@@ -121,6 +148,8 @@ fn app_info(desktop: tauri::State<'_, Desktop>) -> AppInfo {
 /// The command line.
 struct Options {
     backend: Option<String>,
+    /// The SHA-256 of the remote backend's certificate, to accept only that one.
+    pin: Option<String>,
     kiosk: bool,
 }
 
@@ -129,7 +158,10 @@ fn options() -> Result<Options, String> {
         backend: std::env::var("SCHILD_BACKEND_URL")
             .ok()
             .filter(|v| !v.is_empty()),
-        kiosk: false,
+        pin: std::env::var("SCHILD_BACKEND_PIN")
+            .ok()
+            .filter(|v| !v.is_empty()),
+        kiosk: std::env::var("SCHILD_KIOSK").is_ok_and(|v| v == "1"),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -138,21 +170,18 @@ fn options() -> Result<Options, String> {
             "--backend" => {
                 options.backend = Some(args.next().ok_or("--backend needs a URL")?);
             }
+            "--pin" => {
+                options.pin = Some(args.next().ok_or("--pin needs a SHA-256 fingerprint")?);
+            }
             other => {
                 return Err(format!(
-                    "unknown argument {other:?}; use --backend URL or --kiosk"
+                    "unknown argument {other:?}; use --backend URL, --pin SHA256 or --kiosk"
                 ));
             }
         }
     }
-    if let Some(url) = &options.backend
-        && !(url.starts_with("https://")
-            || url.starts_with("http://127.0.0.1")
-            || url.starts_with("http://localhost"))
-    {
-        return Err(format!(
-            "the backend {url:?} must use https:// (plain http only on this machine)"
-        ));
+    if options.pin.is_some() && options.backend.is_none() {
+        return Err("--pin is for a remote backend given with --backend".into());
     }
     Ok(options)
 }
@@ -174,9 +203,14 @@ async fn prepare(options: Options) -> Result<Desktop, String> {
             (Mode::Local, backend.url.clone(), Some(backend))
         }
     };
-    let http = reqwest::Client::builder()
-        .build()
-        .map_err(|e| format!("cannot make the HTTP client: {e}"))?;
+    let pin = options
+        .pin
+        .as_deref()
+        .map(schild_client::CertificatePin::parse)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let client = schild_client::Client::new(&backend_url, pin)
+        .map_err(|e| format!("cannot use the backend {backend_url}: {e}"))?;
     let demo_key = data_dir.join("demo-key.attached").exists();
     Ok(Desktop {
         data_dir,
@@ -185,9 +219,11 @@ async fn prepare(options: Options) -> Result<Desktop, String> {
         backend_url,
         mode,
         local_backend,
-        kiosk: options.kiosk,
+        kiosk: AtomicBool::new(options.kiosk),
         demo_key: AtomicBool::new(demo_key),
-        http,
+        client,
+        reads: tokio::sync::Mutex::new(api::ReadCache::default()),
+        syncing: tokio::sync::Mutex::new(()),
     })
 }
 
@@ -227,6 +263,9 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             app_info,
             api::backend_fetch,
+            api::outbox_list,
+            api::outbox_sync,
+            api::outbox_discard,
             vault::vault_status,
             vault::vault_create,
             vault::vault_unlock,
@@ -239,7 +278,18 @@ pub fn run() {
             vault::vault_remove_method,
             vault::vault_rotate,
             keys::key_info,
+            keys::key_register,
+            keys::key_authenticate,
+            keys::key_set_pin,
+            keys::key_change_pin,
+            keys::key_fingerprints,
+            keys::key_fingerprint_enroll,
+            keys::key_fingerprint_remove,
+            keys::key_credentials,
+            keys::key_credential_delete,
+            keys::key_reset,
             keys::demo_key_set,
+            kiosk::kiosk_leave,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = built {

@@ -3,21 +3,16 @@
 //! can sign in and use every screen at once.
 
 use crate::error::CommandError;
-use schild_core::clock::SystemClock;
-use schild_core::lockout::LockoutPolicy;
-use schild_core::password::PasswordPolicy;
 use schild_core::rbac::review::ReviewSchedule;
 use schild_core::vault::RotationPolicy;
-use schild_server::access::AccessPolicy;
+use schild_server::AppState;
 use schild_server::auth::security_keys::SecurityKeySettings;
 use schild_server::sealing::Sealing;
 use schild_server::serve::{Backend, Transport};
-use schild_server::{AppState, Identity};
 use schild_store::Store;
 use secrecy::{ExposeSecret as _, SecretString};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
-use std::sync::Arc;
 use tokio::sync::oneshot;
 
 /// The running embedded backend. Dropping it stops the server.
@@ -52,14 +47,21 @@ pub async fn start(data_dir: &Path) -> Result<LocalBackend, CommandError> {
         .map_err(|e| failed("cannot open the local database", &e))?;
     let provider = schild_server::key_file::load_or_create(&data_dir.join("server.kek"))
         .map_err(|e| failed("cannot open the local root key", &e))?;
-    let state = AppState::new(
+    // The port is chosen before the state is built, because the WebAuthn origin names it: the
+    // desktop answers ceremonies as `http://localhost:PORT`.
+    let port = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|probe| probe.local_addr())
+        .map_err(|e| failed("cannot listen on loopback", &e))?
+        .port();
+    let security_keys = SecurityKeySettings {
+        origins: url::Url::parse(&format!("http://localhost:{port}"))
+            .into_iter()
+            .collect(),
+        ..SecurityKeySettings::default()
+    };
+    let state = AppState::with_default_policies(
         store,
-        Arc::new(SystemClock),
-        Identity::default(),
-        PasswordPolicy::default(),
-        LockoutPolicy::default(),
-        AccessPolicy::default(),
-        SecurityKeySettings::default(),
+        security_keys,
         Sealing {
             provider,
             rotation: RotationPolicy::default(),
@@ -67,7 +69,7 @@ pub async fn start(data_dir: &Path) -> Result<LocalBackend, CommandError> {
     )
     .await
     .map_err(|e| failed("cannot start the local backend", &e))?;
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let backend = Backend::bind(
         state.clone(),
         addr,

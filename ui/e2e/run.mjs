@@ -1,8 +1,11 @@
 // End to end: a real `schild serve` on a temporary data directory, the built UI served by
 // `vite preview` (which forwards /api to it), and Debian's Chromium driven by playwright-core.
 // Walks first-run setup, TOTP enrollment and a TOTP sign-in, creates a user, starts a review and
-// decides an item, looks at the dashboard, and saves a screenshot of every screen in English and
-// Dutch, light and dark, to docs/screenshots/.
+// decides an item, looks at the dashboard, issues a passwordless security key to a person on the
+// Enrollment screen and signs in with it (Chromium's virtual authenticator over the DevTools
+// protocol), and saves a screenshot of every screen in English and Dutch, light and dark, to
+// docs/screenshots/. WebAuthn needs a domain: the page is served at http://localhost:<port>, the
+// backend's relying-party id and origin.
 import { execFileSync, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, existsSync, readFileSync } from 'node:fs';
@@ -43,9 +46,8 @@ function freePort() {
   });
 }
 
-async function startPreview(backendUrl) {
+async function startPreview(backendUrl, port) {
   if (!existsSync(resolve(root, 'dist', 'index.html'))) throw new Error('ui/dist is missing: run npm run build first');
-  const port = await freePort();
   const child = spawn(process.execPath, [resolve(root, 'node_modules/vite/bin/vite.js'), 'preview', '--port', String(port), '--strictPort'], {
     cwd: root,
     env: { ...process.env, SCHILD_BACKEND: backendUrl },
@@ -54,10 +56,12 @@ async function startPreview(backendUrl) {
   let out = '';
   child.stdout.on('data', (chunk) => (out += chunk));
   child.stderr.on('data', (chunk) => (out += chunk));
-  const url = `http://127.0.0.1:${port}`;
+  // The page's origin is localhost (a WebAuthn relying party needs a domain); vite listens on the
+  // loopback address, which the probe uses directly.
+  const url = `http://localhost:${port}`;
   for (let i = 0; i < 100; i += 1) {
     try {
-      if ((await fetch(`${url}/healthz`)).ok) return { url, stop: () => child.kill('SIGTERM') };
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return { url, stop: () => child.kill('SIGTERM') };
     } catch {
       // not up yet
     }
@@ -94,8 +98,11 @@ function log(text) {
 // ---- the run ---------------------------------------------------------------------------------
 
 const started = Date.now();
-const backend = await startBackend();
-const preview = await startPreview(backend.url);
+const previewPort = await freePort();
+const backend = await startBackend({
+  env: { SCHILD_WEBAUTHN_RP_ID: 'localhost', SCHILD_WEBAUTHN_ORIGIN: `http://localhost:${previewPort}` },
+});
+const preview = await startPreview(backend.url, previewPort);
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
@@ -109,6 +116,12 @@ try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-GB', timezoneId: 'UTC', acceptDownloads: true });
   page = await context.newPage();
   page.setDefaultTimeout(15_000);
+  // A virtual CTAP2 security key with a PIN (user verification) on USB, as a desk would hand out.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'usb', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
+  });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('console', (message) => {
     const text = message.text();
@@ -394,6 +407,105 @@ try {
   await page.getByRole('button', { name: 'Unlock' }).click();
   await page.locator('tr', { hasText: 'olga' }).getByText('Active').waitFor();
   log('olga unlocked from the Users screen');
+
+  // A security key for olga, issued at the enrollment station: choose her, the key, register it
+  // as passwordless (the virtual authenticator answers), and see what the inventory recorded.
+  await page.evaluate(() => (window.location.hash = '#/enrollment'));
+  await page.getByRole('button', { name: 'Issue a key to a person' }).click();
+  await page.locator('#person-search').waitFor();
+  await page.getByRole('button', { name: 'Next' }).click(); // nobody chosen: said inline
+  await page.locator('#person-error').waitFor();
+  await page.locator('#person-search').fill('olg');
+  await page.getByRole('radio', { name: /Olga Operator/ }).check();
+  await shoot('enroll-key-person-en-light');
+  await audit(page, 'enroll-key-person-en-light');
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.locator('#key-step-title').waitFor();
+  await shoot('enroll-key-insert-en-light');
+  await audit(page, 'enroll-key-insert-en-light');
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.locator('#key-name').waitFor();
+  await page.locator('#key-serial').fill('SN-77\u0007');
+  await page.getByRole('button', { name: 'Register key' }).click(); // no name, a control character: refused inline
+  await page.locator('#key-name-error').waitFor();
+  await page.locator('#key-serial-error').waitFor();
+  await shoot('enroll-key-register-en-light');
+  await audit(page, 'enroll-key-register-en-light');
+  await page.locator('#key-name').fill('Olga’s passkey');
+  await page.locator('#key-serial').fill('SN-77');
+  await page.locator('#key-station').fill('front desk');
+  if (!(await page.getByRole('checkbox', { name: /passwordless/ }).isChecked())) throw new Error('passwordless is not the default at the station');
+  await page.getByRole('button', { name: 'Register key' }).click();
+  const registered = page.locator('[data-testid=key-registered]');
+  await registered.waitFor();
+  const record = await registered.innerText();
+  for (const expected of ['Olga’s passkey', 'SN-77', 'front desk', 'alone (passwordless)']) {
+    if (!record.includes(expected)) throw new Error(`the registered key lacks ${expected}:\n${record}`);
+  }
+  await shoot('enroll-key-done-en-light');
+  await audit(page, 'enroll-key-done-en-light');
+  const held = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+  if (held.credentials.length !== 1 || !held.credentials[0].isResidentCredential) throw new Error('the virtual key holds no discoverable credential');
+  await page.evaluate(() => (window.location.hash = '#/keys'));
+  await page.locator('tr', { hasText: 'SN-77' }).getByText('front desk').waitFor();
+  log('the administrator issued a passwordless key to olga on the Enrollment screen; the inventory lists SN-77 at the front desk');
+
+  // Signed out, "Sign in with a security key" on the same page signs olga in: no name, no password.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign in with a security key' }).click();
+  await page.locator('[data-testid=backend-status]').waitFor();
+  await page.getByText('Olga Operator').first().waitFor();
+  const me = await page.locator('header').first().innerText();
+  if (!me.includes('Olga Operator') || !me.includes('enrollment-operator')) throw new Error(`the top bar does not show olga:\n${me}`);
+  await shoot('signin-key-done-en-light', { fullPage: false });
+  log('signed out; Sign in with a security key signed olga in with the virtual key alone');
+
+  // The same key as the second factor after olga's password.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.locator('#username').fill('olga');
+  await page.locator('#password').fill(USER_PASSWORD);
+  await page.locator('form button[type=submit]').click();
+  await page.getByRole('radio', { name: 'Security key' }).waitFor();
+  if (!(await page.getByRole('radio', { name: 'Security key' }).isChecked())) throw new Error('the security key is not offered first to an account without TOTP');
+  await shoot('second-factor-key-en-light');
+  await audit(page, 'second-factor-key-en-light');
+  await page.getByRole('button', { name: 'Use the security key' }).click();
+  await page.locator('[data-testid=backend-status]').waitFor();
+  await page.getByText('Olga Operator').first().waitFor();
+  log('olga signed in with her password and the security key as the second factor');
+
+  // Back to the administrator, with one of the backup codes (a fresh set is shown once).
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.locator('#username').fill('admin');
+  await page.locator('#password').fill(PASSWORD);
+  await page.locator('form button[type=submit]').click();
+  await page.locator('input[name=factor][value=backup]').check();
+  await page.locator('#code').fill(codes[0]);
+  await page.locator('form button[type=submit]').click();
+  await page.getByRole('button', { name: 'I have stored them' }).click();
+  await page.getByText('Ada Admin').first().waitFor();
+  log('the administrator signed in again with a backup code');
+
+  // The administrator adds a key to the own account: the password again, a second factor only.
+  await page.evaluate(() => (window.location.hash = '#/enrollment'));
+  await page.getByRole('button', { name: 'Add a security key to my own account' }).click();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.locator('#key-name').fill('Ada’s laptop key');
+  await page.getByRole('checkbox', { name: /passwordless/ }).uncheck();
+  await page.getByRole('button', { name: 'Register key' }).click(); // no password: said inline
+  await page.locator('#key-password-error').waitFor();
+  await page.locator('#key-password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Register key' }).click();
+  const own = page.locator('[data-testid=key-registered]');
+  await own.waitFor();
+  const ownRecord = await own.innerText();
+  if (!ownRecord.includes('Ada’s laptop key') || !ownRecord.includes('after the password')) throw new Error(`the own key was not registered as a second factor:\n${ownRecord}`);
+  await shoot('enroll-own-key-done-en-light');
+  await audit(page, 'enroll-own-key-done-en-light');
+  await page.getByRole('button', { name: 'Done' }).click();
+  await page.evaluate(() => (window.location.hash = '#/keys'));
+  await page.locator('#mine-title').locator('xpath=..').getByText('Ada’s laptop key').waitFor();
+  log('the administrator added a key to the own account (password asked again); Keys lists it');
 
   // Offline: the backend goes away; the top bar and the screen say so, with a retry.
   await look('en', 'light');

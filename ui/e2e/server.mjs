@@ -12,12 +12,13 @@ export function schildBinary() {
   return join(target, 'debug', 'schild');
 }
 
-export async function startBackend({ timeoutMs = 60_000 } = {}) {
+/** `env` adds to the backend's environment (its WebAuthn relying party, for instance). */
+export async function startBackend({ timeoutMs = 60_000, env = {} } = {}) {
   const binary = schildBinary();
   if (!existsSync(binary)) throw new Error(`no schild binary at ${binary}: build it with cargo build -p schild, or set SCHILD_BIN`);
   const dataDir = mkdtempSync(join(tmpdir(), 'schild-ui-'));
   const child = spawn(binary, ['serve', '--listen', '127.0.0.1:0'], {
-    env: { ...process.env, SCHILD_DATA_DIR: dataDir, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
+    env: { ...process.env, ...env, SCHILD_DATA_DIR: dataDir, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -1,7 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { backendUrl, backupCode, check, confirmation, isValid, newPassword, totpCode, username, wholeNumber } from '../src/lib/validate';
+import { backendUrl, backupCode, check, confirmation, isValid, keyPin, label, newPassword, optionalLabel, totpCode, username, wholeNumber } from '../src/lib/validate';
 
 describe('form rules', () => {
+  it('takes a key PIN of 4 characters up to 63 bytes (CTAP 2.1 §6.5.1)', () => {
+    expect(keyPin('')).toBe('v.required');
+    expect(keyPin('123')).toBe('v.pin_short');
+    expect(keyPin('1234')).toBeNull();
+    expect(keyPin('ééé')).toBe('v.pin_short');
+    expect(keyPin('x'.repeat(63))).toBeNull();
+    expect(keyPin('x'.repeat(64))).toBe('v.pin_long');
+    expect(keyPin('é'.repeat(32))).toBe('v.pin_long');
+  });
+
+  it('takes short labels without control characters', () => {
+    expect(label(64)('  ')).toBe('v.required');
+    expect(label(64)('blue key')).toBeNull();
+    expect(label(4)('abcde')).toBe('v.too_long');
+    expect(label(64)('tab\there')).toBe('v.control');
+    expect(optionalLabel(128)('')).toBeNull();
+    expect(optionalLabel(3)('SN-42')).toBe('v.too_long');
+  });
+
   it('checks usernames as the backend does', () => {
     expect(username('ada.admin@example')).toBeNull();
     expect(username('')).toBe('v.required');

@@ -1,14 +1,11 @@
 //! Where the database lives and how the backend state is opened from the command line.
 
 use anyhow::Context;
-use schild_core::clock::SystemClock;
-use schild_core::lockout::LockoutPolicy;
-use schild_core::password::PasswordPolicy;
 use schild_core::provider::KeyEncryptionKey;
 use schild_core::vault::RotationPolicy;
+use schild_server::AppState;
 use schild_server::auth::security_keys::SecurityKeySettings;
 use schild_server::sealing::Sealing;
-use schild_server::{AppState, Identity};
 use schild_store::Store;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -175,18 +172,9 @@ pub async fn open_state_with(
     let store = Store::connect(&url)
         .await
         .with_context(|| format!("cannot open the database {}", redact_password(&url)))?;
-    let state = AppState::new(
-        store,
-        Arc::new(SystemClock),
-        Identity::default(),
-        PasswordPolicy::default(),
-        LockoutPolicy::default(),
-        schild_server::access::AccessPolicy::default(),
-        security_keys,
-        database.sealing()?,
-    )
-    .await
-    .context("cannot load the token-signing keys")?;
+    let state = AppState::with_default_policies(store, security_keys, database.sealing()?)
+        .await
+        .context("cannot load the token-signing keys")?;
     Ok(state)
 }
 

@@ -15,6 +15,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod key_file;
 pub(crate) mod reports;
 pub mod retention;

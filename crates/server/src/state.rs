@@ -62,6 +62,26 @@ struct Inner {
 const KEY_RELOAD_INTERVAL: time::Duration = time::Duration::seconds(30);
 
 impl AppState {
+    /// [`new`](Self::new) on the system clock with the default identity and policies, as
+    /// `schild serve` and the desktop's embedded backend run.
+    pub async fn with_default_policies(
+        store: Store,
+        security_keys: SecurityKeySettings,
+        sealing: Sealing,
+    ) -> ApiResult<Self> {
+        Self::new(
+            store,
+            Arc::new(schild_core::clock::SystemClock),
+            Identity::default(),
+            PasswordPolicy::default(),
+            LockoutPolicy::default(),
+            AccessPolicy::default(),
+            security_keys,
+            sealing,
+        )
+        .await
+    }
+
     /// Builds the state, loading (or creating on first start) the token-signing keys.
     // One argument per policy; a builder would only rename them.
     #[allow(clippy::too_many_arguments)]

@@ -1,6 +1,7 @@
 // What the whole UI shares: settings, the backend, the signed-in account, connectivity and the
 // running just-in-time elevations.
 import { appInfo, createBackend, type AppInfo, type Backend, type Profile, type RequestView } from './backend';
+import { desktop, type OutboxEntry, type SyncReport } from './backend/desktop';
 import { i18n } from './i18n/index.svelte';
 import { loadSettings, saveSettings, type Settings } from './settings';
 
@@ -20,10 +21,15 @@ class AppState {
   elevations = $state<RequestView[]>([]);
   /** Why the session ended by itself, to say so on the sign-in screen. */
   endedBecause = $state<string | null>(null);
+  /** In the desktop app: writes made offline, waiting to be sent (or refused when sent). */
+  outbox = $state<OutboxEntry[]>([]);
+  /** In the desktop app: what the last round of sending the outbox did. */
+  lastSync = $state<SyncReport | null>(null);
   /** Ticks every second, for countdowns. */
   now = $state(Date.now());
   #unsubscribe: (() => void) | null = null;
   #unwatchConnectivity: (() => void) | null = null;
+  #unwatchQueued: (() => void) | null = null;
 
   constructor() {
     this.backend = createBackend(this.settings.backendUrl);
@@ -35,6 +41,33 @@ class AppState {
     this.desktop = await appInfo();
     this.backend = createBackend('', this.desktop.backend_url);
     this.#watch();
+    await desktop.onKioskChanged((change) => {
+      if (this.desktop !== null) this.desktop = { ...this.desktop, kiosk: change.kiosk };
+    });
+    await this.loadOutbox();
+  }
+
+  /** Re-reads the desktop's outbox. */
+  async loadOutbox(): Promise<void> {
+    if (this.desktop === null) return;
+    try {
+      this.outbox = await desktop.outboxList(this.backend.account);
+    } catch {
+      // the list is shown again on the next change
+    }
+  }
+
+  /** Sends the signed-in account's queued writes, when there are any and the backend is back. */
+  async syncOutbox(): Promise<void> {
+    if (this.desktop === null || this.profile === null || !this.outbox.some((entry) => entry.mine && entry.refused === null)) return;
+    try {
+      const authorization = await this.backend.currentAuthorization();
+      if (authorization === null) return;
+      this.lastSync = await desktop.outboxSync(this.profile.id, authorization);
+    } catch {
+      // offline again, or the session ended (reported through onSignedOut); the queue stays
+    }
+    await this.loadOutbox();
   }
 
   start(): void {
@@ -48,7 +81,10 @@ class AppState {
 
   async ping(): Promise<void> {
     this.online = await this.backend.ping();
-    if (this.online) await this.loadElevationsIfSignedIn();
+    if (this.online) {
+      await this.syncOutbox();
+      await this.loadElevationsIfSignedIn();
+    }
   }
 
   async loadElevationsIfSignedIn(): Promise<void> {
@@ -62,6 +98,8 @@ class AppState {
   async signedIn(): Promise<void> {
     this.endedBecause = null;
     this.profile = await this.backend.profile();
+    await this.loadOutbox();
+    await this.syncOutbox();
     await this.loadElevations();
   }
 
@@ -117,6 +155,8 @@ class AppState {
   #watch(): void {
     this.#unwatchConnectivity?.();
     this.#unwatchConnectivity = this.backend.onConnectivity((online) => (this.online = online));
+    this.#unwatchQueued?.();
+    this.#unwatchQueued = this.backend.onQueued(() => void this.loadOutbox());
     this.#unsubscribe?.();
     this.#unsubscribe = this.backend.onSignedOut((code) => {
       this.profile = null;

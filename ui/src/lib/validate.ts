@@ -74,6 +74,32 @@ export function wholeNumber(min: number, max: number): Rule {
   };
 }
 
+/**
+ * A security key's PIN: at least 4 characters (Unicode code points) and at most 63 bytes of
+ * UTF-8 (CTAP 2.1 §6.5.1); the key may ask for more.
+ */
+export const keyPin: Rule = (value) => {
+  if (value === '') return 'v.required';
+  if ([...value].length < 4) return 'v.pin_short';
+  return new TextEncoder().encode(value).length > 63 ? 'v.pin_long' : null;
+};
+
+/** A short label (a key's or fingerprint's name): not blank, at most `max` characters, no control characters. */
+export function label(max: number): Rule {
+  return (value) => {
+    if (value.trim() === '') return 'v.required';
+    return optionalLabel(max)(value);
+  };
+}
+
+/** As `label`, but may stay empty. */
+export function optionalLabel(max: number): Rule {
+  return (value) => {
+    if ([...value.trim()].length > max) return 'v.too_long';
+    return /[\u0000-\u001f\u007f]/.test(value) ? 'v.control' : null;
+  };
+}
+
 /** The typed confirmation of a destructive action must match exactly. */
 export function confirmation(expected: string): Rule {
   return (value) => (value.trim() === expected ? null : 'v.confirm');

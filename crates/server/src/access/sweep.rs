@@ -36,6 +36,8 @@ pub struct Swept {
     pub kek_versions_retired: usize,
     /// Whether the daily retention purge ran.
     pub retention_purged: bool,
+    /// Idempotency keys forgotten after [`crate::idempotency::KEPT_FOR`].
+    pub idempotency_keys_purged: u64,
 }
 
 /// Runs every time-driven step once, at the state's current time.
@@ -52,6 +54,11 @@ pub async fn once(state: &AppState, schedule: ReviewSchedule) -> ApiResult<Swept
         secrets_rewrapped: rotation.rewrapped,
         kek_versions_retired: rotation.retired.len(),
         retention_purged: retention::purge::run_if_due(state, now).await?.is_some(),
+        idempotency_keys_purged: schild_store::idempotency::purge_before(
+            &mut *state.store().acquire().await?,
+            now - crate::idempotency::KEPT_FOR,
+        )
+        .await?,
     })
 }
 
@@ -71,6 +78,7 @@ pub async fn run(state: AppState, schedule: ReviewSchedule) {
                 secrets_rewrapped = swept.secrets_rewrapped,
                 kek_versions_retired = swept.kek_versions_retired,
                 retention_purged = swept.retention_purged,
+                idempotency_keys_purged = swept.idempotency_keys_purged,
                 "sweep"
             ),
             Ok(_) => {}

@@ -3,6 +3,7 @@
 // browser and, later, against the desktop app's Rust side through Tauri IPC: a second
 // implementation of this interface, next to HttpBackend.
 import type * as T from './types';
+import type { AssertionJson, RegistrationJson } from './webauthn';
 
 /** Which kind of backend this is: capabilities that need the desktop app depend on it. */
 export type BackendKind = 'http' | 'tauri';
@@ -18,12 +19,24 @@ export interface Backend {
   onConnectivity(listener: (online: boolean) => void): () => void;
   /** Called with the reason code when the session ends by itself (expired, reused, revoked). */
   onSignedOut(listener: (code: string) => void): () => void;
+  /** Called when a write was kept in the desktop's outbox because the backend was unreachable. */
+  onQueued(listener: () => void): () => void;
   isSignedIn(): boolean;
+  /** The signed-in account's id, once its profile was read. */
+  readonly account: string | null;
+  /** `Bearer …` for the desktop's outbox, refreshed first when due; null when signed out. */
+  currentAuthorization(): Promise<string | null>;
 
   setup(body: { setup_token: string; username: string; display_name: string; password: string }): Promise<T.UserView>;
   login(username: string, password: string): Promise<T.PasswordStep>;
   /** Finishes sign-in; returns a fresh backup-code set when a backup code was used. */
   secondFactor(mfaToken: string, factor: T.SecondFactor): Promise<string[] | null>;
+  /** Opens the security-key second factor for the password step's `mfaToken`. */
+  securityKeyChallenge(mfaToken: string): Promise<T.SignInCeremony>;
+  /** Opens a passwordless sign-in: any discoverable credential may answer. */
+  passwordlessChallenge(): Promise<T.SignInCeremony>;
+  /** Signs in with the key's answer; a refused key is `key_not_accepted`. */
+  passwordless(ceremonyId: string, credential: AssertionJson): Promise<void>;
   logout(): Promise<void>;
 
   profile(): Promise<T.Profile>;
@@ -35,6 +48,9 @@ export interface Backend {
   mySecurityKeys(): Promise<T.SecurityKeyList>;
   renameMySecurityKey(id: string, name: string): Promise<void>;
   revokeMySecurityKey(id: string, password: string): Promise<void>;
+  /** Opens the registration of a key for the signed-in account (the password again). */
+  myRegistrationChallenge(password: string, passwordless: boolean): Promise<T.RegistrationCeremony>;
+  registerMySecurityKey(ceremonyId: string, name: string, credential: RegistrationJson): Promise<T.RegisteredView>;
   myRequests(state?: T.StateView): Promise<T.RequestView[]>;
   requestAccess(body: T.NewRequestBody): Promise<T.RequestView>;
 
@@ -50,6 +66,10 @@ export interface Backend {
   ipBlocks(): Promise<T.IpBlockView[]>;
 
   hardwareKeys(): Promise<T.HardwareKeyView[]>;
+  /** An enrollment station opens the registration of a key for `userId` (`key:enroll`). */
+  registrationChallengeFor(userId: string, passwordless: boolean): Promise<T.RegistrationCeremony>;
+  /** Completes it, and the inventory records the physical key. */
+  registerSecurityKeyFor(userId: string, registration: T.StationRegistration): Promise<T.RegisteredView>;
   withdrawHardwareKey(id: string, as: 'lost' | 'revoke', reason: string): Promise<void>;
 
   reviews(): Promise<T.CampaignSummaryView[]>;

@@ -1,6 +1,7 @@
 // The desktop app's own capabilities: the local key vault and the connected security key. Each
 // call is one Rust command; the vault's keys never enter the webview.
 import { command, onDesktopEvent } from './tauri';
+import type { AssertionJson, CreationOptionsJson, RegistrationJson, RequestOptionsJson } from './webauthn';
 
 export interface VaultItem {
   name: string;
@@ -62,7 +63,48 @@ export interface KeyView {
   remaining_passkeys: number | null;
 }
 
+/** A write made offline, waiting in the outbox (or refused by the backend when it was sent). */
+export interface OutboxEntry {
+  id: string;
+  method: string;
+  path: string;
+  body: string | null;
+  queued_at: string;
+  attempts: number;
+  refused: { status: number; code: string; message: string; recommendation: string | null } | null;
+  /** Whether the signed-in account made it (only they can send it). */
+  mine: boolean;
+}
+
+export interface SyncReport {
+  sent: number;
+  already_done: number;
+  refused: number;
+  remaining: number;
+  stopped: 'done' | 'offline' | 'sign_in_needed' | 'busy';
+}
+
 export type KeyPrompt = { step: 'touch' } | { step: 'sample'; remaining: number };
+
+/** A fingerprint enrolled on a biometric key (CTAP 2.1 §6.7). */
+export interface FingerprintView {
+  id: string;
+  name: string | null;
+}
+
+/** A discoverable credential stored on the key (CTAP 2.1 §6.8). */
+export interface KeyCredentialView {
+  id: string;
+  user_name: string | null;
+  user_display_name: string | null;
+}
+
+/** The credentials the key stores for one relying party. */
+export interface RelyingPartyView {
+  rp_id: string | null;
+  rp_name: string | null;
+  credentials: KeyCredentialView[];
+}
 
 export const desktop = {
   vaultStatus: () => command<VaultView>('vault_status'),
@@ -86,6 +128,28 @@ export const desktop = {
     }
   },
   keyInfo: () => command<KeyView>('key_info'),
+  /** Answers a registration ceremony (the backend's options) with the connected key. */
+  keyRegister: (options: CreationOptionsJson, pin: string | null) => command<RegistrationJson>('key_register', { options, pin }),
+  /** Answers a sign-in ceremony (the backend's options) with the connected key. */
+  keyAuthenticate: (options: RequestOptionsJson, pin: string | null) => command<AssertionJson>('key_authenticate', { options, pin }),
+  /** Sets the first PIN of a key that has none. */
+  keySetPin: (pin: string) => command<void>('key_set_pin', { pin }),
+  keyChangePin: (current: string, pin: string) => command<void>('key_change_pin', { current, pin }),
+  keyFingerprints: (pin: string) => command<FingerprintView[]>('key_fingerprints', { pin }),
+  /** Enrolls a fingerprint; `key-prompt` sample events tell how many touches are still needed. */
+  keyFingerprintEnroll: (pin: string, name: string) => command<FingerprintView>('key_fingerprint_enroll', { pin, name }),
+  keyFingerprintRemove: (pin: string, id: string) => command<void>('key_fingerprint_remove', { pin, id }),
+  keyCredentials: (pin: string) => command<RelyingPartyView[]>('key_credentials', { pin }),
+  keyCredentialDelete: (pin: string, id: string) => command<void>('key_credential_delete', { pin, id }),
+  /** Factory reset: erases every credential, fingerprint and the PIN (CTAP 2.1 §6.6). */
+  keyReset: () => command<void>('key_reset'),
   setDemoKey: (attached: boolean) => command<void>('demo_key_set', { attached }),
   onKeyPrompt: (handler: (prompt: KeyPrompt) => void) => onDesktopEvent<KeyPrompt>('key-prompt', handler),
+  outboxList: (account: string | null) => command<OutboxEntry[]>('outbox_list', { account }),
+  outboxSync: (account: string, authorization: string) => command<SyncReport>('outbox_sync', { account, authorization }),
+  outboxDiscard: (id: string) => command<void>('outbox_discard', { id }),
+  /** Ends the enrollment-station mode after an administrator signs in with their key here. */
+  kioskLeave: (pin: string | null) => command<void>('kiosk_leave', { pin }),
+  onKioskChanged: (handler: (change: { kiosk: boolean; by: string }) => void) =>
+    onDesktopEvent<{ kiosk: boolean; by: string }>('kiosk', handler),
 };

@@ -2,7 +2,19 @@
 // backend's stable problem+json code, or one of the client-side codes below), never on text.
 
 /** Codes the client itself produces, next to the backend's own. */
-export const CLIENT_CODES = ['offline', 'bad_response', 'signed_out'] as const;
+export const CLIENT_CODES = [
+  'offline',
+  'bad_response',
+  'signed_out',
+  // A security key's sign-in was refused; the backend words it as a wrong password.
+  'key_not_accepted',
+  // How the browser's WebAuthn prompt ended (see authenticator.ts).
+  'webauthn.cancelled',
+  'webauthn.already_registered',
+  'webauthn.insecure',
+  'webauthn.unsupported',
+  'webauthn.failed',
+] as const;
 export type ClientCode = (typeof CLIENT_CODES)[number];
 
 export class BackendError extends Error {

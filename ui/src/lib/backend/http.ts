@@ -5,6 +5,7 @@ import type { Backend, BackendKind } from './backend';
 import { BackendError, errorFromResponse, offlineError } from './errors';
 import { TokenStore, type IssuedPair } from './tokens';
 import type * as T from './types';
+import type { AssertionJson, RegistrationJson } from './webauthn';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -34,7 +35,25 @@ interface CallOptions {
   text?: boolean;
   /** Read the answer as bytes (a file such as an image) instead of JSON. */
   blob?: boolean;
+  /**
+   * In the desktop app: when the backend cannot be reached, this write may wait in the outbox
+   * and be sent when it is back (only writes whose caller needs no answer body).
+   */
+  queueable?: boolean;
 }
+
+/**
+ * Headers between HttpBackend and the desktop app's relay (./tauri.ts), never sent to the
+ * backend: who is signed in (whose offline answers may be shown, who made a queued write),
+ * whether a write may be queued, and, on the way back, that an answer came from the offline
+ * cache or that a write was queued.
+ */
+export const RELAY = {
+  account: 'x-schild-account',
+  queueable: 'x-schild-queueable',
+  cachedAt: 'x-schild-cached-at',
+  queued: 'x-schild-queued',
+} as const;
 
 export class HttpBackend implements Backend {
   readonly kind: BackendKind;
@@ -46,6 +65,9 @@ export class HttpBackend implements Backend {
   #timer: unknown = null;
   readonly #listeners = new Set<(code: string) => void>();
   readonly #connectivity = new Set<(online: boolean) => void>();
+  readonly #queued = new Set<() => void>();
+  /** The signed-in account's id, once its profile was read (the desktop relay needs it). */
+  #account: string | null = null;
 
   /** `baseUrl`: the backend's origin, or '' for the page's own origin (a proxy in front). */
   /**
@@ -74,6 +96,15 @@ export class HttpBackend implements Backend {
     return () => this.#connectivity.delete(listener);
   }
 
+  onQueued(listener: () => void): () => void {
+    this.#queued.add(listener);
+    return () => this.#queued.delete(listener);
+  }
+
+  get account(): string | null {
+    return this.#account;
+  }
+
   #reachable(online: boolean): void {
     for (const listener of this.#connectivity) listener(online);
   }
@@ -99,6 +130,10 @@ export class HttpBackend implements Backend {
     };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (token !== null) headers.authorization = `Bearer ${token}`;
+    if (this.kind === 'tauri' && this.#account !== null) {
+      headers[RELAY.account] = this.#account;
+      if (options.queueable) headers[RELAY.queueable] = '1';
+    }
     let response: Response;
     try {
       response = await this.#env.fetch(`${this.#base}/api/v1${path}`, {
@@ -114,7 +149,10 @@ export class HttpBackend implements Backend {
     }
     // A gateway's own 5xx (no problem document) means the backend behind it is unreachable.
     const gateway = [500, 502, 504].includes(response.status) && !(response.headers.get('content-type') ?? '').includes('json');
-    this.#reachable(!gateway);
+    // An answer from the desktop's offline cache or its outbox: the data is there, the backend is not.
+    const relayed = response.headers.has(RELAY.cachedAt) || response.headers.has(RELAY.queued);
+    this.#reachable(!gateway && !relayed);
+    if (response.headers.has(RELAY.queued)) for (const listener of this.#queued) listener();
     return response;
   }
 
@@ -183,6 +221,7 @@ export class HttpBackend implements Backend {
 
   #forget(): void {
     this.#tokens.clear();
+    this.#account = null;
     if (this.#timer !== null) this.#env.clearTimer(this.#timer);
     this.#timer = null;
   }
@@ -204,10 +243,38 @@ export class HttpBackend implements Backend {
   }
 
   async secondFactor(mfaToken: string, factor: T.SecondFactor): Promise<string[] | null> {
-    const body = 'totp' in factor ? { mfa_token: mfaToken, totp_code: factor.totp } : { mfa_token: mfaToken, backup_code: factor.backupCode };
-    const answer = await this.#call<IssuedPair & { backup_codes?: { codes: string[] } }>('POST', '/auth/mfa', { body, auth: false });
+    const body =
+      'totp' in factor
+        ? { mfa_token: mfaToken, totp_code: factor.totp }
+        : 'backupCode' in factor
+          ? { mfa_token: mfaToken, backup_code: factor.backupCode }
+          : { mfa_token: mfaToken, security_key: { ceremony_id: factor.securityKey.ceremonyId, credential: factor.securityKey.credential } };
+    let answer: IssuedPair & { backup_codes?: { codes: string[] } };
+    try {
+      answer = await this.#call('POST', '/auth/mfa', { body, auth: false });
+    } catch (error) {
+      throw 'securityKey' in factor ? keyRefusal(error, 'invalid_second_factor') : error;
+    }
     this.#accept(answer);
     return answer.backup_codes?.codes ?? null;
+  }
+
+  securityKeyChallenge(mfaToken: string): Promise<T.SignInCeremony> {
+    return this.#call('POST', '/auth/mfa/security-key', { body: { mfa_token: mfaToken }, auth: false });
+  }
+
+  passwordlessChallenge(): Promise<T.SignInCeremony> {
+    return this.#call('POST', '/auth/passwordless/options', { auth: false });
+  }
+
+  async passwordless(ceremonyId: string, credential: AssertionJson): Promise<void> {
+    let answer: IssuedPair;
+    try {
+      answer = await this.#call('POST', '/auth/passwordless', { body: { ceremony_id: ceremonyId, credential }, auth: false });
+    } catch (error) {
+      throw keyRefusal(error, 'invalid_credentials');
+    }
+    this.#accept(answer);
   }
 
   async logout(): Promise<void> {
@@ -220,8 +287,17 @@ export class HttpBackend implements Backend {
 
   // ---- the signed-in account ---------------------------------------------------------------
 
-  profile(): Promise<T.Profile> {
-    return this.#call('GET', '/me');
+  async profile(): Promise<T.Profile> {
+    const profile = await this.#call<T.Profile>('GET', '/me');
+    this.#account = profile.id;
+    return profile;
+  }
+
+  /** The access token for the desktop's outbox, refreshed first when due; null when signed out. */
+  async currentAuthorization(): Promise<string | null> {
+    if (!this.isSignedIn()) return null;
+    if (this.#tokens.needsRefresh(this.#env.now())) await this.#refresh();
+    return this.#tokens.access === null ? null : `Bearer ${this.#tokens.access}`;
   }
   mySessions(): Promise<T.SessionView[]> {
     return this.#call('GET', '/me/sessions');
@@ -242,10 +318,16 @@ export class HttpBackend implements Backend {
     return this.#call('GET', '/me/security-keys');
   }
   renameMySecurityKey(id: string, name: string): Promise<void> {
-    return this.#call('PATCH', `/me/security-keys/${enc(id)}`, { body: { name } });
+    return this.#call('PATCH', `/me/security-keys/${enc(id)}`, { body: { name }, queueable: true });
   }
   revokeMySecurityKey(id: string, password: string): Promise<void> {
     return this.#call('POST', `/me/security-keys/${enc(id)}/revoke`, { body: { password } });
+  }
+  myRegistrationChallenge(password: string, passwordless: boolean): Promise<T.RegistrationCeremony> {
+    return this.#call('POST', '/me/security-keys/options', { body: { password, passwordless } });
+  }
+  registerMySecurityKey(ceremonyId: string, name: string, credential: RegistrationJson): Promise<T.RegisteredView> {
+    return this.#call('POST', '/me/security-keys', { body: { ceremony_id: ceremonyId, name, credential } });
   }
   myRequests(state?: T.StateView): Promise<T.RequestView[]> {
     return this.#call('GET', `/access/my-requests${query({ state })}`);
@@ -272,10 +354,10 @@ export class HttpBackend implements Backend {
     return this.#call('GET', `/admin/users/${enc(userId)}/sessions${query({ include_ended: includeEnded || undefined })}`);
   }
   forceLogout(sessionId: string): Promise<void> {
-    return this.#call('DELETE', `/admin/sessions/${enc(sessionId)}`);
+    return this.#call('DELETE', `/admin/sessions/${enc(sessionId)}`, { queueable: true });
   }
   unlockUser(userId: string): Promise<void> {
-    return this.#call('POST', `/admin/users/${enc(userId)}/unlock`);
+    return this.#call('POST', `/admin/users/${enc(userId)}/unlock`, { queueable: true });
   }
   ipBlocks(): Promise<T.IpBlockView[]> {
     return this.#call('GET', '/admin/ip-blocks');
@@ -283,8 +365,15 @@ export class HttpBackend implements Backend {
   hardwareKeys(): Promise<T.HardwareKeyView[]> {
     return this.#call('GET', '/hardware-keys');
   }
+  registrationChallengeFor(userId: string, passwordless: boolean): Promise<T.RegistrationCeremony> {
+    return this.#call('POST', `/users/${enc(userId)}/security-keys/options`, { body: { passwordless } });
+  }
+  registerSecurityKeyFor(userId: string, r: T.StationRegistration): Promise<T.RegisteredView> {
+    const body = { ceremony_id: r.ceremonyId, name: r.name, credential: r.credential, serial: r.serial ?? null, station: r.station ?? null };
+    return this.#call('POST', `/users/${enc(userId)}/security-keys`, { body });
+  }
   withdrawHardwareKey(id: string, as: 'lost' | 'revoke', reason: string): Promise<void> {
-    return this.#call('POST', `/hardware-keys/${enc(id)}/${as}`, { body: { reason } });
+    return this.#call('POST', `/hardware-keys/${enc(id)}/${as}`, { body: { reason }, queueable: true });
   }
   reviews(): Promise<T.CampaignSummaryView[]> {
     return this.#call('GET', '/reviews');
@@ -296,7 +385,7 @@ export class HttpBackend implements Backend {
     return this.#call('POST', '/reviews', { body });
   }
   decideReviewItem(id: string, item: string, verdict: T.VerdictDto, reason: string): Promise<void> {
-    return this.#call('POST', `/reviews/${enc(id)}/items/${enc(item)}/decision`, { body: { verdict, reason } });
+    return this.#call('POST', `/reviews/${enc(id)}/items/${enc(item)}/decision`, { body: { verdict, reason }, queueable: true });
   }
   reviewReport(id: string, format: 'csv' | 'json'): Promise<string> {
     return this.#call('GET', `/reviews/${enc(id)}/report${query({ format })}`, { text: true });
@@ -305,13 +394,13 @@ export class HttpBackend implements Backend {
     return this.#call('GET', `/access/requests${query({ state })}`);
   }
   approveRequest(id: string): Promise<void> {
-    return this.#call('POST', `/access/requests/${enc(id)}/approve`);
+    return this.#call('POST', `/access/requests/${enc(id)}/approve`, { queueable: true });
   }
   denyRequest(id: string, reason: string): Promise<void> {
-    return this.#call('POST', `/access/requests/${enc(id)}/deny`, { body: { reason } });
+    return this.#call('POST', `/access/requests/${enc(id)}/deny`, { body: { reason }, queueable: true });
   }
   revokeRequest(id: string, reason: string): Promise<void> {
-    return this.#call('POST', `/access/requests/${enc(id)}/revoke`, { body: { reason } });
+    return this.#call('POST', `/access/requests/${enc(id)}/revoke`, { body: { reason }, queueable: true });
   }
   grants(): Promise<T.GrantView[]> {
     return this.#call('GET', '/access/grants');
@@ -323,14 +412,25 @@ export class HttpBackend implements Backend {
     return this.#call('GET', `/roles/${enc(name)}`);
   }
   assignRole(userId: string, role: string, reason: string): Promise<void> {
-    return this.#call('POST', `/admin/users/${enc(userId)}/roles`, { body: { role, reason } });
+    return this.#call('POST', `/admin/users/${enc(userId)}/roles`, { body: { role, reason }, queueable: true });
   }
   unassignRole(userId: string, role: string, reason: string): Promise<void> {
-    return this.#call('DELETE', `/admin/users/${enc(userId)}/roles/${enc(role)}`, { body: { reason } });
+    return this.#call('DELETE', `/admin/users/${enc(userId)}/roles/${enc(role)}`, { body: { reason }, queueable: true });
   }
   audit(q: T.AuditQuery): Promise<T.AuditEntry[]> {
     return this.#call('GET', `/admin/audit${query({ kind: q.kind, subject: q.subject, before: q.before, limit: q.limit })}`);
   }
+}
+
+/**
+ * The backend answers a refused security key as it answers a wrong password or code (`refused`),
+ * so that nothing tells which part failed; the screen should still speak of the key.
+ */
+function keyRefusal(error: unknown, refused: string): unknown {
+  if (error instanceof BackendError && error.code === refused) {
+    return new BackendError('key_not_accepted', error.status, { retryAfter: error.retryAfter });
+  }
+  return error;
 }
 
 function enc(segment: string): string {

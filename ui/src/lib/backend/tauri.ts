@@ -4,7 +4,7 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import { BackendError } from './errors';
-import type { HttpEnvironment } from './http';
+import { RELAY, type HttpEnvironment } from './http';
 
 /** Whether this page runs inside the Schild desktop app. */
 export function inDesktopApp(): boolean {
@@ -52,6 +52,10 @@ interface FetchAnswer {
   status: number;
   content_type: string | null;
   body: string;
+  /** When the answer came from the offline cache: when it was fetched. */
+  cached_at: string | null;
+  /** When the write was kept in the outbox: its id. */
+  queued: string | null;
 }
 
 /** HttpBackend's environment inside the desktop app: requests travel over IPC. */
@@ -67,6 +71,8 @@ export function desktopEnvironment(): HttpEnvironment {
           path,
           authorization: headers.get('authorization'),
           body: typeof init?.body === 'string' ? init.body : null,
+          account: headers.get(RELAY.account),
+          queueable: headers.get(RELAY.queueable) === '1',
         },
       });
     } catch {
@@ -74,10 +80,11 @@ export function desktopEnvironment(): HttpEnvironment {
       throw new TypeError('the backend cannot be reached');
     }
     const noBody = answer.status === 204 || answer.status === 304;
-    return new Response(noBody ? null : answer.body, {
-      status: answer.status,
-      headers: answer.content_type === null ? {} : { 'content-type': answer.content_type },
-    });
+    const back: Record<string, string> = {};
+    if (answer.content_type !== null) back['content-type'] = answer.content_type;
+    if (answer.cached_at !== null) back[RELAY.cachedAt] = answer.cached_at;
+    if (answer.queued !== null) back[RELAY.queued] = answer.queued;
+    return new Response(noBody ? null : answer.body, { status: answer.status, headers: back });
   };
   return {
     fetch: relay,

@@ -1,5 +1,6 @@
 // Names for the API's schemas, generated from the backend's OpenAPI document (api.gen.ts).
 import type { components } from './api.gen';
+import type { AssertionJson, CreationOptionsJson, RegistrationJson, RequestOptionsJson } from './webauthn';
 
 type S = components['schemas'];
 
@@ -28,6 +29,26 @@ export type RoleDetail = S['RoleDetail'];
 export type AssignmentView = S['AssignmentView'];
 export type CreateUserRequest = S['CreateUserRequest'];
 export type NewRequestBody = S['NewRequestBody'];
+export type RegisteredView = S['RegisteredView'];
+
+/** A WebAuthn ceremony opened by the backend (`CeremonyView`), with its options typed: the
+ *  document declares them a free-form object. */
+export interface Ceremony<O> {
+  ceremony_id: string;
+  expires_at: string;
+  options: O;
+}
+export type RegistrationCeremony = Ceremony<CreationOptionsJson>;
+export type SignInCeremony = Ceremony<RequestOptionsJson>;
+
+/** What an enrollment station records with a new key. */
+export interface StationRegistration {
+  ceremonyId: string;
+  name: string;
+  credential: RegistrationJson;
+  serial?: string;
+  station?: string;
+}
 
 /** One audit event as the backend lists it: the sequence number and the record. The document
  *  declares the record as a free-form object; this is its shape (schild-core `AuditRecord`). */
@@ -52,4 +73,7 @@ export type PasswordStep =
   | { status: 'mfa_required'; mfaToken: string; methods: string[]; expiresAt: string };
 
 /** The second factor the person offers. */
-export type SecondFactor = { totp: string } | { backupCode: string };
+export type SecondFactor =
+  | { totp: string }
+  | { backupCode: string }
+  | { securityKey: { ceremonyId: string; credential: AssertionJson } };
