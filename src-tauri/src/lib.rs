@@ -275,6 +275,8 @@ pub fn run() {
             vault::vault_reveal,
             vault::vault_remove,
             vault::vault_add_passphrase,
+            vault::vault_add_security_key,
+            vault::vault_add_keyring,
             vault::vault_remove_method,
             vault::vault_rotate,
             keys::key_info,

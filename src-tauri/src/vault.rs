@@ -4,8 +4,12 @@
 
 use crate::Desktop;
 use crate::error::CommandError;
+use crate::keys::{open_key, pin_of};
 use schild_core::clock::SystemClock;
+use schild_core::provider::KeyEncryptionKey;
 use schild_core::vault::{PassphraseParams, RotationPolicy};
+use schild_hwkey::ctap::{HmacSecretCredential, HmacSecretKek, enroll_hmac_secret};
+use schild_hwkey::keyring::{KeyringBackend, KeyringKek};
 use schild_vault::{
     ItemInfo, NewVault, RotationProgress, RotationReport, UnlockParams, UnlockedVault, VaultStatus,
 };
@@ -18,6 +22,9 @@ use zeroize::Zeroizing;
 pub const VAULT_ID: &str = "desktop";
 /// The event carrying [`RotationProgress`] while a rotation runs.
 pub const ROTATION_EVENT: &str = "vault-rotation";
+/// The keyring service of the vault's keyring methods (the console's `schild-vault` is the
+/// same vault format, but this is the desktop's own vault).
+const KEYRING_SERVICE: &str = "schild-desktop";
 /// The shortest passphrase accepted.
 const MIN_PASSPHRASE_CHARS: usize = 12;
 
@@ -116,29 +123,96 @@ pub async fn vault_create(
     Ok(())
 }
 
-/// Unlocks with the passphrase method `method` (default: `passphrase`), then finishes or starts
-/// a rotation that is due, reporting progress.
+/// The key of an existing unlock method: from the passphrase, the connected security key (with
+/// its PIN when the credential was made with one), or the OS keyring.
+async fn method_key(
+    app: &tauri::AppHandle,
+    desktop: &Desktop,
+    method: &schild_vault::UnlockMethod,
+    passphrase: Option<String>,
+    pin: Option<String>,
+) -> Result<Arc<dyn KeyEncryptionKey>, CommandError> {
+    match &method.params {
+        UnlockParams::Passphrase { .. } => {
+            let passphrase = Zeroizing::new(passphrase.unwrap_or_default());
+            Ok(Arc::new(
+                passphrase_key(&method.id, &method.params, passphrase).await?,
+            ))
+        }
+        UnlockParams::SecurityKey { credential } => {
+            let credential: HmacSecretCredential = serde_json::from_value(credential.clone())
+                .map_err(|_| {
+                    CommandError::new(
+                        "vault.damaged",
+                        "the security-key method's stored credential is damaged",
+                    )
+                })?;
+            let pin = if credential.user_verified {
+                pin_of(pin)?
+            } else {
+                None
+            };
+            let mut key = open_key(app.clone(), desktop).await?;
+            Ok(Arc::new(
+                HmacSecretKek::unlock(&mut key, &credential, pin.as_ref()).await?,
+            ))
+        }
+        UnlockParams::Keyring {
+            backend,
+            service,
+            entry,
+        } => {
+            let backend: KeyringBackend = backend.parse().map_err(|_| keyring_unavailable())?;
+            let store = backend.open().map_err(|_| keyring_unavailable())?;
+            Ok(Arc::new(
+                KeyringKek::open(&store, service, entry).map_err(|_| keyring_unavailable())?,
+            ))
+        }
+        other => Err(CommandError::new(
+            "vault.method_unsupported",
+            format!(
+                "the {} unlock method works from the command line (`schild vault unlock`), not in the app",
+                other.kind()
+            ),
+        )
+        .recommend("Choose another unlock method.")),
+    }
+}
+
+fn keyring_unavailable() -> CommandError {
+    CommandError::new(
+        "vault.keyring_unavailable",
+        "the OS keyring cannot be reached, or it does not hold this method's key",
+    )
+    .recommend(
+        "Unlock your desktop keyring (or log in to the desktop session), or use another method.",
+    )
+}
+
+/// Unlocks with the method `method` (default: `passphrase`) — a passphrase, the connected
+/// security key (with its PIN) or the OS keyring — then finishes or starts a rotation that is
+/// due, reporting progress.
 #[tauri::command]
 pub async fn vault_unlock(
     app: tauri::AppHandle,
     desktop: State<'_, Desktop>,
-    passphrase: String,
     method: Option<String>,
+    passphrase: Option<String>,
+    pin: Option<String>,
 ) -> Result<(), CommandError> {
-    let passphrase = Zeroizing::new(passphrase);
     let method = method.unwrap_or_else(|| "passphrase".to_owned());
     let methods = schild_vault::unlock_methods(&desktop.local, VAULT_ID).await?;
     let chosen = methods
         .iter()
         .find(|m| m.id == method)
         .ok_or_else(|| schild_vault::Error::NoSuchUnlockMethod(method.clone()))?;
-    let key = passphrase_key(&chosen.id, &chosen.params, passphrase).await?;
+    let key = method_key(&app, &desktop, chosen, passphrase, pin).await?;
     let vault = UnlockedVault::unlock(
         desktop.local.clone(),
         Arc::new(SystemClock),
         VAULT_ID,
         &chosen.id,
-        &key,
+        key.as_ref(),
     )
     .await?;
     if vault.status().await?.needs_rotation() {
@@ -225,6 +299,51 @@ pub async fn vault_add_passphrase(
     let key = passphrase_key(&id, &params, passphrase).await?;
     with_vault!(desktop, |vault| Ok(vault
         .add_unlock_method(&id, &label, &params, &key)
+        .await?))
+}
+
+/// Adds the connected security key as an unlock method: an hmac-secret credential is made on it
+/// (with its PIN when it has one) and checked with a second touch before it is added.
+#[tauri::command]
+pub async fn vault_add_security_key(
+    app: tauri::AppHandle,
+    desktop: State<'_, Desktop>,
+    id: String,
+    label: String,
+    pin: Option<String>,
+) -> Result<(), CommandError> {
+    let pin = pin_of(pin)?;
+    let mut key = open_key(app, &desktop).await?;
+    let credential = enroll_hmac_secret(&mut key, pin.as_ref()).await?;
+    let kek = HmacSecretKek::unlock(&mut key, &credential, pin.as_ref()).await?;
+    let params = UnlockParams::SecurityKey {
+        credential: serde_json::to_value(&credential)
+            .map_err(|e| CommandError::new("internal", e.to_string()))?,
+    };
+    with_vault!(desktop, |vault| Ok(vault
+        .add_unlock_method(&id, &label, &params, &kek)
+        .await?))
+}
+
+/// Adds a random key kept in this system's OS keyring as an unlock method.
+#[tauri::command]
+pub async fn vault_add_keyring(
+    desktop: State<'_, Desktop>,
+    id: String,
+    label: String,
+) -> Result<(), CommandError> {
+    let backend = KeyringBackend::platform_default();
+    let entry = format!("{VAULT_ID}.{id}");
+    let params = UnlockParams::Keyring {
+        backend: backend.name().to_owned(),
+        service: KEYRING_SERVICE.to_owned(),
+        entry: entry.clone(),
+    };
+    let store = backend.open().map_err(|_| keyring_unavailable())?;
+    let kek =
+        KeyringKek::create(&store, KEYRING_SERVICE, &entry).map_err(|_| keyring_unavailable())?;
+    with_vault!(desktop, |vault| Ok(vault
+        .add_unlock_method(&id, &label, &params, &kek)
         .await?))
 }
 

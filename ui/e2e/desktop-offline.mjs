@@ -90,6 +90,12 @@ try {
 
   // ---- 1. offline ------------------------------------------------------------------------------
   ui = await openDesktop({ env: { SCHILD_DATA_DIR: desktopDir, SCHILD_BACKEND_URL: backend.url } });
+  // The webview keeps the look of an earlier run: English, light.
+  await ui.waitFor('#username');
+  await ui.script("location.hash = '#/settings'");
+  await ui.click('input[name=locale][value=en]');
+  await ui.click('input[name=theme][value=light]');
+  await ui.script("location.hash = '#/dashboard'");
   await ui.type('#username', 'ada');
   await ui.type('#password', ADMIN_PASSWORD);
   await ui.click('form button[type=submit]');

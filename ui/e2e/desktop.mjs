@@ -1,132 +1,133 @@
-// The real desktop window, driven over WebDriver: Xvfb, tauri-driver with Debian's
-// WebKitWebDriver, and the built `schild-desktop` in local mode on a fresh data directory.
-// It creates the first administrator on the setup screen (the token is filled in by the app),
-// creates the vault and stores an item, then opens every screen in EN and NL, light and dark,
-// saving screenshots to docs/screenshots/desktop-*.png. Plain WebDriver over HTTP: no packages.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+// The real desktop window, driven over WebDriver (./webdriver.mjs): Xvfb, tauri-driver with
+// Debian's WebKitWebDriver, and the built `schild-desktop` in local mode on a fresh data
+// directory. It creates the first administrator on the setup screen (the token is filled in by
+// the app), creates the vault and stores an item, attaches the demo key and issues it to the
+// administrator through the Enrollment flow (setting its PIN), signs in again with the key alone,
+// adds the key as a vault unlock method and unlocks with it, then opens every screen in EN and
+// NL, light and dark, saving screenshots to docs/screenshots/desktop-*.png.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { check, openDesktop } from './webdriver.mjs';
 
-const root = resolve(import.meta.dirname, '../..');
-const target = process.env.CARGO_TARGET_DIR ?? (existsSync('/work/target') ? '/work/target' : join(root, 'target'));
-const app = process.env.SCHILD_DESKTOP_BIN ?? join(target, 'debug', 'schild-desktop');
-const driverBin = process.env.TAURI_DRIVER ?? join(process.env.HOME ?? '/root', '.cargo', 'bin', 'tauri-driver');
-const shots = join(root, 'docs', 'screenshots');
-const DISPLAY = ':96';
-const PORT = 4444;
-const ELEMENT = 'element-6066-11e4-a07c-4f5c4f5c4f5c';
 const SCREENS = ['dashboard', 'enrollment', 'keys', 'vault', 'access', 'users', 'audit', 'settings'];
-
-const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
-const children = [];
-function start(command, args, env = {}) {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr.on('data', () => {});
-  children.push(child);
-  return child;
-}
-
-async function wd(method, path, body) {
-  const response = await fetch(`http://127.0.0.1:${PORT}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const answer = await response.json();
-  if (!response.ok) throw new Error(`${method} ${path}: ${JSON.stringify(answer.value ?? answer)}`);
-  return answer.value;
-}
-
-let session = '';
-const find = async (css) => Object.values(await wd('POST', `/session/${session}/element`, { using: 'css selector', value: css }))[0];
-async function waitFor(css, ms = 20_000) {
-  const until = Date.now() + ms;
-  for (;;) {
-    try {
-      return await find(css);
-    } catch (error) {
-      if (Date.now() > until) throw new Error(`${css} did not appear: ${error.message}`);
-      await sleep(200);
-    }
-  }
-}
-const click = async (css) => wd('POST', `/session/${session}/element/${await waitFor(css)}/click`, {});
-const type = async (css, text) => wd('POST', `/session/${session}/element/${await waitFor(css)}/value`, { text });
-const text = async (css) => wd('GET', `/session/${session}/element/${await waitFor(css)}/text`);
-const script = (source) => wd('POST', `/session/${session}/execute/sync`, { script: source, args: [] });
-async function screenshot(name) {
-  await sleep(400);
-  const png = await wd('GET', `/session/${session}/screenshot`);
-  writeFileSync(join(shots, `desktop-${name}.png`), Buffer.from(png, 'base64'));
-}
-function check(condition, what) {
-  if (!condition) throw new Error(`failed: ${what}`);
-  console.log(`  ok: ${what}`);
-}
+const PIN = '482916';
 
 const data = mkdtempSync(join(tmpdir(), 'schild-desktop-e2e-'));
+let ui;
 try {
-  if (!existsSync(app)) throw new Error(`${app} is missing: cargo build -p schild-desktop first`);
-  start('Xvfb', [DISPLAY, '-screen', '0', '1280x820x24']);
-  await sleep(800);
-  start(driverBin, ['--port', String(PORT), '--native-driver', '/usr/bin/WebKitWebDriver'], {
-    DISPLAY,
-    SCHILD_DATA_DIR: data,
-  });
-  for (let i = 0; ; i++) {
-    try {
-      await wd('GET', '/status');
-      break;
-    } catch {
-      if (i > 50) throw new Error('tauri-driver did not start');
-      await sleep(200);
-    }
-  }
-  const created = await wd('POST', '/session', {
-    capabilities: { alwaysMatch: { 'tauri:options': { application: app } } },
-  });
-  session = created.sessionId;
+  ui = await openDesktop({ env: { SCHILD_DATA_DIR: data } });
+  /** Clicks the button whose text is `label` (inside `scope`, a CSS selector). */
+  const press = async (label, scope = 'body') => {
+    await ui.until(`[...document.querySelectorAll(${JSON.stringify(`${scope} button`)})].some((b) => b.textContent.trim() === ${JSON.stringify(label)} && !b.disabled)`, `the button ${label}`);
+    await ui.script(`[...document.querySelectorAll(${JSON.stringify(`${scope} button`)})].find((b) => b.textContent.trim() === ${JSON.stringify(label)} && !b.disabled).click()`);
+  };
+  /** Submits the form holding the field `css`. */
+  const submit = (css) => ui.script(`document.querySelector(${JSON.stringify(css)}).closest('form').querySelector('button[type=submit]').click()`);
+
+  // The webview keeps the look of an earlier run: start in English, light.
+  await ui.waitFor('#setup-token');
+  await ui.script("location.hash = '#/settings'");
+  await ui.click('input[name=locale][value=en]');
+  await ui.click('input[name=theme][value=light]');
+  await ui.script("location.hash = '#/dashboard'");
 
   // First run: the local backend's setup token is already in its field.
-  await waitFor('#setup-token');
-  const token = await script("return document.querySelector('#setup-token').value");
+  await ui.waitFor('#setup-token');
+  const token = await ui.script("return document.querySelector('#setup-token').value");
   check(typeof token === 'string' && token.length === 43, 'the setup token is filled in by the app');
-  await screenshot('setup-en-light');
-  await type('#username', 'ada');
-  await type('#display-name', 'Ada Admin');
-  await type('#new-password', 'orbit tangerine lantern violin');
-  await type('#repeat', 'orbit tangerine lantern violin');
-  await click('form button[type=submit]');
-  await waitFor('[data-testid=backend-status]');
-  check((await text('h1')).length > 0, 'signed in through the relay: the dashboard shows');
+  await ui.screenshot('setup-en-light');
+  await ui.type('#username', 'ada');
+  await ui.type('#display-name', 'Ada Admin');
+  await ui.type('#new-password', 'orbit tangerine lantern violin');
+  await ui.type('#repeat', 'orbit tangerine lantern violin');
+  await ui.click('form button[type=submit]');
+  await ui.waitFor('[data-testid=backend-status]');
+  check((await ui.text('h1')).length > 0, 'signed in through the relay: the dashboard shows');
 
   // The vault: created with a recovery passphrase; one item stored.
-  await script("location.hash = '#/vault'");
-  await type('#passphrase', 'correct horse battery staple');
-  await type('#repeat', 'correct horse battery staple');
-  await click('form button[type=submit]');
-  await type('#item-name', 'github-token');
-  await type('#item-value', 'ghp_example_value');
-  await click('form.add button[type=submit]');
-  await waitFor('table.data tbody tr');
-  check((await text('table.data tbody')).includes('github-token'), 'the vault stores an item');
+  await ui.script("location.hash = '#/vault'");
+  await ui.type('#passphrase', 'correct horse battery staple');
+  await ui.type('#repeat', 'correct horse battery staple');
+  await ui.click('form button[type=submit]');
+  await ui.type('#item-name', 'github-token');
+  await ui.type('#item-value', 'ghp_example_value');
+  await ui.click('form.add button[type=submit]');
+  await ui.waitFor('table.data tbody tr');
+  check((await ui.text('table.data tbody')).includes('github-token'), 'the vault stores an item');
+
+  // The demo key, attached in Settings and issued to ada at the Enrollment screen.
+  await ui.script("location.hash = '#/settings'");
+  await press('Attach the demo key');
+  await ui.until("document.body.textContent.includes('The demo key is attached.')", 'the demo key');
+  await ui.script("location.hash = '#/enrollment'");
+  await press('Issue a key to a person');
+  await ui.type('#person-search', 'ada');
+  await ui.until("[...document.querySelectorAll('input[type=radio]')].some((r) => r.closest('label')?.textContent.includes('Ada Admin'))", 'ada in the search');
+  await ui.script("[...document.querySelectorAll('input[type=radio]')].find((r) => r.closest('label')?.textContent.includes('Ada Admin')).click()");
+  await press('Next');
+  await ui.until("!document.querySelector('[data-testid=key-next]')?.disabled", 'the demo key read');
+  await ui.screenshot('enroll-key-en-light');
+  await ui.click('[data-testid=key-next]');
+  await ui.type('#key-new-pin', PIN);
+  await ui.type('#key-repeat-pin', '000000');
+  await submit('#key-new-pin');
+  await ui.waitFor('#key-repeat-pin-error');
+  await ui.script("document.querySelector('#key-repeat-pin').value = ''; document.querySelector('#key-repeat-pin').dispatchEvent(new Event('input'))");
+  await ui.type('#key-repeat-pin', PIN);
+  await ui.screenshot('enroll-pin-en-light');
+  await submit('#key-new-pin');
+  // The demo key reads fingerprints: one is enrolled, its samples reported as they come.
+  await ui.type('#print-name', 'right index');
+  await press('Add fingerprint');
+  await ui.until("document.querySelector('#prints-title')?.parentElement.textContent.includes('right index')", 'the enrolled fingerprint', 60_000);
+  await ui.screenshot('enroll-fingerprint-en-light');
+  await press('Next');
+  await ui.type('#key-name', 'Ada’s demo key');
+  await submit('#key-name');
+  await ui.waitFor('[data-testid=key-registered]', 60_000);
+  await ui.screenshot('enroll-done-en-light');
+  check((await ui.text('[data-testid=key-registered]')).includes('Ada’s demo key'), 'the demo key was issued to ada, its PIN set on the way (mismatched PINs refused first)');
+
+  // Signed out, ada signs in with the key and its PIN alone.
+  await press('Sign out');
+  await ui.click('[data-testid=signin-with-key]');
+  await ui.type('#key-pin', PIN);
+  await submit('#key-pin');
+  await ui.waitFor('[data-testid=backend-status]', 60_000);
+  check((await ui.text('header')).includes('Ada Admin'), 'ada signed in with the security key, in Rust through the relay');
+
+  // The key as a vault unlock method: added, the vault locked, and unlocked with a touch.
+  await ui.script("location.hash = '#/vault'");
+  await ui.waitFor('#method-add-title');
+  await ui.click('input[name=method-kind][value=security-key]');
+  await ui.type('#method-id', 'demo-key');
+  await ui.type('#method-label', 'demo key');
+  await ui.type('#method-pin', PIN);
+  await submit('#method-id');
+  await ui.until("document.querySelector('.methods')?.textContent.includes('demo key')", 'the new unlock method', 60_000);
+  await press('Lock now');
+  await ui.click('input[name=unlock-with][value=demo-key]');
+  await ui.type('#unlock-pin', PIN);
+  await ui.screenshot('vault-unlock-key-en-light');
+  await submit('#unlock-pin');
+  await ui.until("document.body.textContent.includes('github-token')", 'the vault unlocked with the key', 60_000);
+  check(true, 'the vault unlocks with the security key');
 
   // Every screen, in both languages and themes.
   for (const [locale, theme] of [['en', 'light'], ['en', 'dark'], ['nl', 'light'], ['nl', 'dark']]) {
-    await script("location.hash = '#/settings'");
-    await click(`input[name=locale][value=${locale}]`);
-    await click(`input[name=theme][value=${theme}]`);
+    await ui.script("location.hash = '#/settings'");
+    await ui.click(`input[name=locale][value=${locale}]`);
+    await ui.click(`input[name=theme][value=${theme}]`);
     for (const screen of SCREENS) {
-      await script(`location.hash = '#/${screen}'`);
-      await waitFor('h1');
-      await screenshot(`${screen}-${locale}-${theme}`);
+      await ui.script(`location.hash = '#/${screen}'`);
+      await ui.waitFor('h1');
+      await ui.screenshot(`${screen}-${locale}-${theme}`);
     }
   }
   check(true, `screenshots of ${SCREENS.length} screens in EN and NL, light and dark`);
-  await wd('DELETE', `/session/${session}`);
   console.log('desktop e2e passed');
 } finally {
-  for (const child of children.reverse()) child.kill('SIGTERM');
+  if (ui) await ui.close();
   rmSync(data, { recursive: true, force: true });
 }

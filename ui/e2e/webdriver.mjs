@@ -1,7 +1,7 @@
 // The real desktop window under test: Xvfb, tauri-driver over Debian's WebKitWebDriver, and plain
 // WebDriver over HTTP (no packages). Shared by the desktop end-to-end scripts.
 import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const root = resolve(import.meta.dirname, '../..');
@@ -57,7 +57,10 @@ export async function openDesktop({ display = ':96', port = 4444, env = {} } = {
       try {
         return await find(css);
       } catch (error) {
-        if (Date.now() > until) throw new Error(`${css} did not appear: ${error.message}`);
+        if (Date.now() > until) {
+          await ui.failure();
+          throw new Error(`${css} did not appear (screenshot: ui/e2e/.out/desktop-failure.png): ${error.message}`);
+        }
         await sleep(200);
       }
     }
@@ -75,9 +78,19 @@ export async function openDesktop({ display = ':96', port = 4444, env = {} } = {
     async until(condition, what, ms = 30_000) {
       const deadline = Date.now() + ms;
       while (!(await ui.script(`return Boolean(${condition})`))) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        if (Date.now() > deadline) {
+          await ui.failure();
+          throw new Error(`timed out waiting for ${what} (screenshot: ui/e2e/.out/desktop-failure.png)`);
+        }
         await sleep(250);
       }
+    },
+    /** Saves what the window shows to ui/e2e/.out/desktop-failure.png. */
+    async failure() {
+      const png = await wd('GET', `${s}/screenshot`).catch(() => null);
+      if (png === null) return;
+      mkdirSync(join(root, 'ui', 'e2e', '.out'), { recursive: true });
+      writeFileSync(join(root, 'ui', 'e2e', '.out', 'desktop-failure.png'), Buffer.from(png, 'base64'));
     },
     async screenshot(name) {
       await sleep(400);

@@ -109,13 +109,17 @@ export interface RelyingPartyView {
 export const desktop = {
   vaultStatus: () => command<VaultView>('vault_status'),
   vaultCreate: (passphrase: string) => command<void>('vault_create', { passphrase }),
-  vaultUnlock: (passphrase: string) => command<void>('vault_unlock', { passphrase, method: null }),
+  /** Unlocks with `method`: its passphrase, or the connected key (and its PIN), or the OS keyring. */
+  vaultUnlock: (method: string, secret: { passphrase?: string; pin?: string } = {}) =>
+    command<void>('vault_unlock', { method, passphrase: secret.passphrase ?? null, pin: secret.pin ?? null }),
   vaultLock: () => command<void>('vault_lock'),
   vaultItems: () => command<VaultItem[]>('vault_items'),
   vaultPut: (name: string, purpose: string, value: string, replace: boolean) =>
     command<void>('vault_put', { name, purpose, value, replace }),
   vaultReveal: (name: string) => command<string>('vault_reveal', { name }),
   vaultRemove: (name: string) => command<void>('vault_remove', { name }),
+  vaultAddSecurityKey: (id: string, label: string, pin: string | null) => command<void>('vault_add_security_key', { id, label, pin }),
+  vaultAddKeyring: (id: string, label: string) => command<void>('vault_add_keyring', { id, label }),
   vaultAddPassphrase: (id: string, label: string, passphrase: string) =>
     command<void>('vault_add_passphrase', { id, label, passphrase }),
   vaultRemoveMethod: (id: string) => command<void>('vault_remove_method', { id }),
