@@ -150,13 +150,18 @@ pub async fn backend_fetch(
         .await?;
         return Ok(match delivery {
             Delivery::Answered(answer) => FetchResponse::from_answer(answer),
-            Delivery::Queued(entry) => FetchResponse {
-                status: 202,
-                content_type: Some("application/json".into()),
-                body: serde_json::json!({ "queued": entry.id.to_string() }).to_string(),
-                cached_at: None,
-                queued: Some(entry.id.to_string()),
-            },
+            Delivery::Queued(entry) => {
+                desktop
+                    .record("outbox.queued", format!("{} {}", entry.method, entry.path))
+                    .await;
+                FetchResponse {
+                    status: 202,
+                    content_type: Some("application/json".into()),
+                    body: serde_json::json!({ "queued": entry.id.to_string() }).to_string(),
+                    cached_at: None,
+                    queued: Some(entry.id.to_string()),
+                }
+            }
         });
     }
     match desktop.client.send(&api_request).await {
@@ -242,13 +247,17 @@ pub async fn outbox_sync(
         },
     )
     .await?;
-    tracing::info!(
-        sent = report.sent,
-        already_done = report.already_done,
-        refused = report.refused,
-        remaining = report.remaining,
-        "outbox sent"
-    );
+    if report.sent + report.already_done + report.refused > 0 {
+        desktop
+            .record(
+                "outbox.sent",
+                format!(
+                    "{} sent, {} already carried out, {} refused, {} waiting",
+                    report.sent, report.already_done, report.refused, report.remaining
+                ),
+            )
+            .await;
+    }
     Ok(report)
 }
 

@@ -158,8 +158,25 @@ pub async fn key_info(
 
 /// Attaches or detaches the virtual demo key (kept in `demo-key.json` in the data directory).
 #[tauri::command]
-pub fn demo_key_set(desktop: State<'_, Desktop>, attached: bool) -> Result<(), CommandError> {
-    desktop.set_demo_key(attached)
+pub async fn demo_key_set(desktop: State<'_, Desktop>, attached: bool) -> Result<(), CommandError> {
+    desktop.set_demo_key(attached)?;
+    let action = if attached {
+        "demo_key.attached"
+    } else {
+        "demo_key.detached"
+    };
+    desktop.record(action, "the virtual demo key").await;
+    Ok(())
+}
+
+/// How the key is named in this desktop's record: its model and transport.
+fn key_name(key: &SecurityKey<AnyKey>) -> String {
+    let info = key.info();
+    format!(
+        "{} ({})",
+        info.model.unwrap_or("unknown model"),
+        info.transport
+    )
 }
 
 /// Answers the backend's registration ceremony (`navigator.credentials.create`) with the
@@ -200,7 +217,9 @@ pub async fn key_set_pin(
 ) -> Result<(), CommandError> {
     let pin = required_pin(pin)?;
     let mut key = open_key(app, &desktop).await?;
-    Ok(key.set_pin(&pin, &PinPolicy::default()).await?)
+    key.set_pin(&pin, &PinPolicy::default()).await?;
+    desktop.record("key.pin_set", key_name(&key)).await;
+    Ok(())
 }
 
 /// Changes the key's PIN, proving the current one.
@@ -264,6 +283,12 @@ pub async fn key_fingerprint_enroll(
         key.enroll_fingerprint(&pin, label.as_deref()).await
     })
     .await?;
+    desktop
+        .record(
+            "key.fingerprint_enrolled",
+            name.as_deref().unwrap_or("unnamed"),
+        )
+        .await;
     Ok(FingerprintView {
         id: id.to_string(),
         name,
@@ -283,7 +308,11 @@ pub async fn key_fingerprint_remove(
     on_key_thread(app, &desktop, move |mut key| async move {
         key.delete_fingerprint(&pin, &id).await
     })
-    .await
+    .await?;
+    desktop
+        .record("key.fingerprint_removed", "one fingerprint")
+        .await;
+    Ok(())
 }
 
 /// A credential stored on the key, as the UI shows it.
@@ -351,7 +380,11 @@ pub async fn key_credential_delete(
     on_key_thread(app, &desktop, move |mut key| async move {
         key.delete_credential(&pin, &id).await
     })
-    .await
+    .await?;
+    desktop
+        .record("key.credential_deleted", "one stored passkey")
+        .await;
+    Ok(())
 }
 
 /// Factory-resets the key: every credential, fingerprint and the PIN are erased. The UI asks
@@ -362,7 +395,8 @@ pub async fn key_reset(
     desktop: State<'_, Desktop>,
 ) -> Result<(), CommandError> {
     let mut key = open_key(app, &desktop).await?;
+    let name = key_name(&key);
     key.reset().await?;
-    tracing::info!("the connected security key was reset");
+    desktop.record("key.reset", name).await;
     Ok(())
 }

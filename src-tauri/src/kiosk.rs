@@ -84,7 +84,12 @@ pub async fn kiosk_leave(
     }
     let profile = profile?;
     if !profile.roles.iter().any(|role| role == LEAVE_ROLE) {
-        tracing::warn!(user = %profile.username, "refused to leave the enrollment station: not an administrator");
+        desktop
+            .record(
+                "station.leave_refused",
+                format!("{} is not an administrator", profile.username),
+            )
+            .await;
         return Err(CommandError::new(
             "kiosk.not_admin",
             "only an administrator can end the enrollment station mode",
@@ -97,7 +102,9 @@ pub async fn kiosk_leave(
             .set_fullscreen(false)
             .map_err(|e| CommandError::new("kiosk.window", e.to_string()))?;
     }
-    tracing::info!(user = %profile.username, "the enrollment station mode was ended");
+    desktop
+        .record("station.ended", format!("by {}", profile.username))
+        .await;
     let _ = app.emit(
         KIOSK_EVENT,
         KioskChanged {

@@ -95,6 +95,26 @@ impl Desktop {
         Ok(origin)
     }
 
+    /// Records one of this desktop's actions for Settings' list. Never fails the action: a
+    /// record that cannot be written is logged.
+    async fn record(&self, action: &str, detail: impl AsRef<str>) {
+        let detail = detail.as_ref();
+        tracing::info!(action, detail, "desktop action");
+        let written = async {
+            let mut conn = self.local.acquire().await?;
+            schild_store::desktop_actions::record(
+                &mut conn,
+                time::OffsetDateTime::now_utc(),
+                action,
+                detail,
+            )
+            .await
+        };
+        if let Err(error) = written.await {
+            tracing::warn!(%error, action, "could not record a desktop action");
+        }
+    }
+
     /// Remembers the choice across starts with a marker file beside the key.
     fn set_demo_key(&self, attached: bool) -> Result<(), CommandError> {
         let marker = self.demo_key_marker();
@@ -125,6 +145,41 @@ struct AppInfo {
     /// The first-administrator setup token of the local backend, while no account exists.
     setup_token: Option<String>,
     data_dir: String,
+}
+
+/// One of this desktop's recorded actions.
+#[derive(Debug, Serialize)]
+struct DesktopActionView {
+    at: String,
+    action: String,
+    detail: String,
+}
+
+/// This desktop's latest actions, newest first.
+#[tauri::command]
+async fn desktop_actions(
+    desktop: tauri::State<'_, Desktop>,
+    limit: Option<u32>,
+) -> Result<Vec<DesktopActionView>, CommandError> {
+    let mut conn = desktop.local.acquire().await.map_err(|e| {
+        CommandError::new("settings.read", e.to_string()).recommend("Check the disk.")
+    })?;
+    let actions = schild_store::desktop_actions::recent(&mut conn, limit.unwrap_or(100).min(500))
+        .await
+        .map_err(|e| {
+            CommandError::new("settings.read", e.to_string()).recommend("Check the disk.")
+        })?;
+    Ok(actions
+        .into_iter()
+        .map(|a| DesktopActionView {
+            at: a
+                .at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            action: a.action,
+            detail: a.detail,
+        })
+        .collect())
 }
 
 #[tauri::command]
@@ -262,6 +317,7 @@ pub fn run() {
         })
         .invoke_handler(tauri::generate_handler![
             app_info,
+            desktop_actions,
             api::backend_fetch,
             api::outbox_list,
             api::outbox_sync,

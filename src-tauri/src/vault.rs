@@ -120,6 +120,9 @@ pub async fn vault_create(
     )
     .await?;
     *desktop.vault.lock().await = Some(vault);
+    desktop
+        .record("vault.created", "with a recovery passphrase")
+        .await;
     Ok(())
 }
 
@@ -219,6 +222,9 @@ pub async fn vault_unlock(
         rotate(&app, &vault).await?;
     }
     *desktop.vault.lock().await = Some(vault);
+    desktop
+        .record("vault.unlocked", format!("with {}", chosen.label))
+        .await;
     Ok(())
 }
 
@@ -227,6 +233,7 @@ pub async fn vault_unlock(
 pub async fn vault_lock(desktop: State<'_, Desktop>) -> Result<(), CommandError> {
     if let Some(vault) = desktop.vault.lock().await.take() {
         vault.lock();
+        desktop.record("vault.locked", "by hand").await;
     }
     Ok(())
 }
@@ -259,9 +266,11 @@ pub async fn vault_put(
     if value.is_empty() {
         return Err(CommandError::new("vault.empty_value", "the value is empty"));
     }
-    with_vault!(desktop, |vault| Ok(vault
+    with_vault!(desktop, |vault| vault
         .put(&name, &purpose, value.as_bytes(), replace)
-        .await?))
+        .await)?;
+    desktop.record("vault.item_stored", &name).await;
+    Ok(())
 }
 
 /// An item's value, for showing once on request.
@@ -270,19 +279,23 @@ pub async fn vault_reveal(
     desktop: State<'_, Desktop>,
     name: String,
 ) -> Result<String, CommandError> {
-    with_vault!(desktop, |vault| {
+    let shown = with_vault!(desktop, |vault| {
         let value = vault.get(&name).await?;
         String::from_utf8(value.to_vec()).map_err(|_| {
             CommandError::new("vault.binary_item", "the item holds binary data")
                 .recommend("Read it with `schild vault get` on the command line.")
         })
-    })
+    })?;
+    desktop.record("vault.item_shown", &name).await;
+    Ok(shown)
 }
 
 /// Removes an item: its data key and ciphertext are destroyed.
 #[tauri::command]
 pub async fn vault_remove(desktop: State<'_, Desktop>, name: String) -> Result<(), CommandError> {
-    with_vault!(desktop, |vault| Ok(vault.remove(&name).await?))
+    with_vault!(desktop, |vault| vault.remove(&name).await)?;
+    desktop.record("vault.item_removed", &name).await;
+    Ok(())
 }
 
 /// Adds a passphrase unlock method.
@@ -297,9 +310,13 @@ pub async fn vault_add_passphrase(
     check_passphrase(&passphrase)?;
     let params = new_passphrase_params();
     let key = passphrase_key(&id, &params, passphrase).await?;
-    with_vault!(desktop, |vault| Ok(vault
+    with_vault!(desktop, |vault| vault
         .add_unlock_method(&id, &label, &params, &key)
-        .await?))
+        .await)?;
+    desktop
+        .record("vault.method_added", format!("{label} (passphrase)"))
+        .await;
+    Ok(())
 }
 
 /// Adds the connected security key as an unlock method: an hmac-secret credential is made on it
@@ -320,9 +337,13 @@ pub async fn vault_add_security_key(
         credential: serde_json::to_value(&credential)
             .map_err(|e| CommandError::new("internal", e.to_string()))?,
     };
-    with_vault!(desktop, |vault| Ok(vault
+    with_vault!(desktop, |vault| vault
         .add_unlock_method(&id, &label, &params, &kek)
-        .await?))
+        .await)?;
+    desktop
+        .record("vault.method_added", format!("{label} (security key)"))
+        .await;
+    Ok(())
 }
 
 /// Adds a random key kept in this system's OS keyring as an unlock method.
@@ -342,9 +363,13 @@ pub async fn vault_add_keyring(
     let store = backend.open().map_err(|_| keyring_unavailable())?;
     let kek =
         KeyringKek::create(&store, KEYRING_SERVICE, &entry).map_err(|_| keyring_unavailable())?;
-    with_vault!(desktop, |vault| Ok(vault
+    with_vault!(desktop, |vault| vault
         .add_unlock_method(&id, &label, &params, &kek)
-        .await?))
+        .await)?;
+    desktop
+        .record("vault.method_added", format!("{label} (OS keyring)"))
+        .await;
+    Ok(())
 }
 
 /// Removes an unlock method (never the last lasting one).
@@ -353,7 +378,9 @@ pub async fn vault_remove_method(
     desktop: State<'_, Desktop>,
     id: String,
 ) -> Result<(), CommandError> {
-    with_vault!(desktop, |vault| Ok(vault.remove_unlock_method(&id).await?))
+    with_vault!(desktop, |vault| vault.remove_unlock_method(&id).await)?;
+    desktop.record("vault.method_removed", &id).await;
+    Ok(())
 }
 
 /// Rotates the KEK now (or resumes an unfinished rotation), emitting [`ROTATION_EVENT`].
@@ -362,7 +389,17 @@ pub async fn vault_rotate(
     app: tauri::AppHandle,
     desktop: State<'_, Desktop>,
 ) -> Result<RotationReport, CommandError> {
-    with_vault!(desktop, |vault| rotate(&app, vault).await)
+    let report = with_vault!(desktop, |vault| rotate(&app, vault).await)?;
+    desktop
+        .record(
+            "vault.rotated",
+            format!(
+                "to KEK v{}, {} items re-wrapped",
+                report.version, report.rewrapped
+            ),
+        )
+        .await;
+    Ok(report)
 }
 
 async fn rotate(

@@ -113,6 +113,13 @@ try {
   await submit('#unlock-pin');
   await ui.until("document.body.textContent.includes('github-token')", 'the vault unlocked with the key', 60_000);
   check(true, 'the vault unlocks with the security key');
+  await ui.script("location.hash = '#/settings'");
+  await ui.until("document.querySelectorAll('[data-testid=desktop-actions] tbody tr').length >= 6", 'this desktop’s actions');
+  const actions = await ui.text('[data-testid=desktop-actions] tbody');
+  for (const action of ['vault.created', 'demo_key.attached', 'key.pin_set', 'key.fingerprint_enrolled', 'vault.method_added', 'vault.locked', 'vault.unlocked']) {
+    check(actions.includes(action), `Settings lists this desktop’s action ${action}`);
+  }
+  check(!actions.includes(PIN) && !actions.includes('ghp_example_value'), 'no PIN or secret in this desktop’s record');
 
   // Every screen, in both languages and themes.
   for (const [locale, theme] of [['en', 'light'], ['en', 'dark'], ['nl', 'light'], ['nl', 'dark']]) {

@@ -133,7 +133,9 @@ function rustCodes(): string[] {
   const codes = new Set<string>();
   for (const text of Object.values(RUST_SOURCES)) {
     for (const match of text.matchAll(/=> "([a-z_]+(?:\.[a-z_]+)+)"/g)) codes.add(match[1]!);
-    for (const match of text.matchAll(/\(\s*"((?:key|vault|settings|local_backend)(?:\.[a-z_]+)+)"/g)) codes.add(match[1]!);
+    // Codes as a command error's first argument or in a (code, recommendation) pair; not the
+    // names of recorded desktop actions (`desktop.record("vault.unlocked", …)`).
+    for (const match of text.matchAll(/(?<!record)\(\s*"((?:key|vault|settings|local_backend|kiosk|outbox|api)(?:\.[a-z_]+)+)"/g)) codes.add(match[1]!);
   }
   return [...codes];
 }

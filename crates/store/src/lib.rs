@@ -36,6 +36,7 @@ pub mod access;
 pub mod api_keys;
 pub mod audit;
 pub mod dashboard;
+pub mod desktop_actions;
 mod error;
 pub mod hardware_keys;
 pub mod idempotency;

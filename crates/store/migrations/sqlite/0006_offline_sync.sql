@@ -28,3 +28,12 @@ CREATE TABLE outbox (
     attempts    INTEGER NOT NULL DEFAULT 0,
     refused     TEXT                -- the backend's refusal; the entry waits for the person
 );
+
+-- The desktop app's own record of what was done on this computer (vault, security keys, the
+-- enrollment station, the outbox), shown in its Settings. Never secrets: names and outcomes.
+CREATE TABLE desktop_actions (
+    id      TEXT    NOT NULL PRIMARY KEY,   -- UUIDv7: ordered by time
+    at      BIGINT  NOT NULL,
+    action  TEXT    NOT NULL,
+    detail  TEXT    NOT NULL
+);

@@ -76,6 +76,13 @@ export interface OutboxEntry {
   mine: boolean;
 }
 
+/** One of this desktop's recorded actions. */
+export interface DesktopAction {
+  at: string;
+  action: string;
+  detail: string;
+}
+
 export interface SyncReport {
   sent: number;
   already_done: number;
@@ -149,6 +156,7 @@ export const desktop = {
   keyReset: () => command<void>('key_reset'),
   setDemoKey: (attached: boolean) => command<void>('demo_key_set', { attached }),
   onKeyPrompt: (handler: (prompt: KeyPrompt) => void) => onDesktopEvent<KeyPrompt>('key-prompt', handler),
+  desktopActions: (limit: number) => command<DesktopAction[]>('desktop_actions', { limit }),
   outboxList: (account: string | null) => command<OutboxEntry[]>('outbox_list', { account }),
   outboxSync: (account: string, authorization: string) => command<SyncReport>('outbox_sync', { account, authorization }),
   outboxDiscard: (id: string) => command<void>('outbox_discard', { id }),
