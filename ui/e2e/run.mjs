@@ -185,6 +185,25 @@ try {
   await page.locator('[data-testid=dashboard]').waitFor();
   log('first administrator created through the setup screen, signed in');
 
+  // The dashboard as a report the backend draws: an SVG naming the failed sign-ins, and a PNG.
+  const exported = async (button) => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: button }).click()]);
+    if (!/^schild-dashboard-\d{4}-\d{2}-\d{2}\.(svg|png)$/.test(download.suggestedFilename())) {
+      throw new Error(`${button} saved ${download.suggestedFilename()}`);
+    }
+    return readFileSync(await download.path());
+  };
+  const svgReport = (await exported('Export SVG')).toString('utf8');
+  const failedCaption = /Failed sign-ins per day \(UTC\): (\d+) in 14 days/.exec(svgReport);
+  if (!svgReport.startsWith('<svg') || failedCaption === null || Number(failedCaption[1]) < 3) {
+    throw new Error(`the SVG report does not show the failed sign-ins:\n${svgReport.slice(0, 500)}`);
+  }
+  const pngReport = await exported('Export PNG');
+  if (pngReport.subarray(0, 8).toString('hex') !== '89504e470d0a1a0a' || pngReport.length < 10_000) {
+    throw new Error(`the PNG report is not a PNG image (${pngReport.length} bytes)`);
+  }
+  log(`dashboard report exported as SVG (${failedCaption[1]} failed sign-ins) and PNG (${pngReport.length} bytes)`);
+
   // TOTP enrollment with the QR code, then the backup codes, shown once.
   await page.goto(`${preview.url}/#/enrollment`);
   await page.getByRole('button', { name: 'Set up an authenticator app' }).click();

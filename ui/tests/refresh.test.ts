@@ -145,3 +145,42 @@ describe('reachability', () => {
     expect(seen).toEqual([false, false, true]);
   });
 });
+
+describe('dashboard report', () => {
+  it('asks for the period and format and hands back the bytes', async () => {
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
+    const seen: string[] = [];
+    const env: HttpEnvironment = {
+      fetch: (async (input: RequestInfo | URL, init?: RequestInit) => {
+        const url = String(input);
+        seen.push(`${init?.method ?? 'GET'} ${url.replace(/^.*\/api\/v1/, '')}`);
+        if (url.endsWith('/auth/login')) {
+          return new Response(
+            JSON.stringify({ status: 'signed_in', token_type: 'Bearer', access_token: 'a1', refresh_token: 'r1', expires_in: 900, session_id: 's', refresh_expires_at: '' }),
+            { status: 200, headers: { 'content-type': 'application/json' } },
+          );
+        }
+        if (url.includes('format=gif')) {
+          return new Response(JSON.stringify({ code: 'validation_failed', detail: 'query: unknown variant' }), {
+            status: 422,
+            headers: { 'content-type': 'application/problem+json' },
+          });
+        }
+        return new Response(png, { status: 200, headers: { 'content-type': 'image/png' } });
+      }) as typeof fetch,
+      now: () => 0,
+      setTimer: () => null,
+      clearTimer: () => undefined,
+    };
+    const backend = new HttpBackend('http://backend.test', env);
+    await backend.login('admin', 'pw');
+    const blob = await backend.dashboardReport(30, 'png');
+    expect(blob.type).toBe('image/png');
+    expect(new Uint8Array(await blob.arrayBuffer())).toEqual(png);
+    expect(seen).toContain('GET /dashboard/report?days=30&format=png');
+
+    const refused = backend.dashboardReport(30, 'gif' as 'png');
+    await expect(refused).rejects.toBeInstanceOf(BackendError);
+    await expect(refused).rejects.toMatchObject({ code: 'validation_failed' });
+  });
+});

@@ -152,3 +152,41 @@ pub async fn active_key_ages(
         cols.u64("b4")?,
     ])
 }
+
+/// The key-encryption key a vault seals with now, and since when: its rotation age.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrentKek {
+    /// The vault's id (`schild-server` for the backend's own).
+    pub vault_id: String,
+    /// The vault's display name.
+    pub name: String,
+    /// The current KEK version.
+    pub version: u32,
+    /// Days between scheduled rotations.
+    pub rotation_days: u32,
+    /// When the current version began (its creation).
+    pub since: OffsetDateTime,
+}
+
+/// The current KEK version of every vault in this database, by vault id.
+pub async fn current_keks(conn: &mut AnyConnection) -> Result<Vec<CurrentKek>, StoreError> {
+    sqlx::query(
+        "SELECT v.id, v.name, v.current_version, v.rotation_days, k.created_at \
+         FROM vaults v JOIN vault_keys k ON k.vault_id = v.id AND k.version = v.current_version \
+         ORDER BY v.id",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|row| {
+        let cols = Cols::new(row, "vaults");
+        Ok(CurrentKek {
+            vault_id: cols.text("id")?,
+            name: cols.text("name")?,
+            version: cols.u32("current_version")?,
+            rotation_days: cols.u32("rotation_days")?,
+            since: cols.time("created_at")?,
+        })
+    })
+    .collect()
+}

@@ -1,10 +1,14 @@
-//! The administrators' dashboard: one read of the figures the UI charts.
+//! The administrators' dashboard: one read of the figures the UI charts, as JSON or drawn into a
+//! report image (`crate::reports::dashboard`).
 
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiQuery, Authorized};
+use crate::reports::{self, ImageFormat};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use schild_core::authenticator::{Aaguid, model_name};
 use schild_core::rbac::need;
 use schild_store::dashboard;
@@ -15,7 +19,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(dashboard))
+    OpenApiRouter::new()
+        .routes(routes!(dashboard))
+        .routes(routes!(report))
 }
 
 /// How far back the time series reach.
@@ -27,40 +33,67 @@ pub struct DashboardQuery {
     days: Option<u32>,
 }
 
+impl DashboardQuery {
+    /// The period asked for, checked.
+    fn days(&self) -> ApiResult<u32> {
+        let days = self.days.unwrap_or(14);
+        if !(1..=90).contains(&days) {
+            return Err(ApiError::Validation {
+                field: "days",
+                reason: "must be between 1 and 90".into(),
+            });
+        }
+        Ok(days)
+    }
+}
+
+/// The period and format of a report.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// Days of history, today included (1–90, default 14).
+    days: Option<u32>,
+    /// `svg` (the default) or `png`.
+    #[serde(default)]
+    #[param(inline)]
+    format: ImageFormat,
+}
+
 /// Failed sign-ins on one day (UTC).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DayCount {
     /// The day's start, 00:00 UTC.
     #[serde(with = "time::serde::rfc3339")]
-    day: OffsetDateTime,
+    pub(crate) day: OffsetDateTime,
     /// Failed sign-ins (password or second factor) that day.
-    count: u64,
+    pub(crate) count: u64,
 }
 
 /// Registered security keys of one model.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ModelCount {
     /// The model's AAGUID (all zeroes when the key does not disclose its model).
-    aaguid: String,
+    pub(crate) aaguid: String,
     /// The model's name from the bundled catalogue; absent when the model is not catalogued.
-    model: Option<String>,
+    pub(crate) model: Option<String>,
     /// Keys in use.
-    active: u64,
+    pub(crate) active: u64,
     /// Keys blocked after a signature-counter regression.
-    blocked: u64,
+    pub(crate) blocked: u64,
     /// Keys revoked.
-    revoked: u64,
+    pub(crate) revoked: u64,
 }
 
 /// Active security keys whose age falls in one bucket.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AgeBucket {
     /// Lower bound in days (inclusive).
-    min_days: i64,
+    pub(crate) min_days: i64,
     /// Upper bound in days (exclusive); absent for the last, open-ended bucket.
-    max_days: Option<i64>,
+    pub(crate) max_days: Option<i64>,
     /// How many keys.
-    count: u64,
+    pub(crate) count: u64,
 }
 
 /// The dashboard's figures at one moment.
@@ -68,23 +101,43 @@ pub struct AgeBucket {
 pub struct Dashboard {
     /// When these figures were read.
     #[serde(with = "time::serde::rfc3339")]
-    generated_at: OffsetDateTime,
+    pub(crate) generated_at: OffsetDateTime,
     /// Failed sign-ins per UTC day, oldest first, today last.
-    failed_sign_ins: Vec<DayCount>,
+    pub(crate) failed_sign_ins: Vec<DayCount>,
     /// Account lockouts in the period.
-    lockouts: u64,
+    pub(crate) lockouts: u64,
     /// Address blocks (automatic or by an administrator) in the period.
-    ip_blocks: u64,
+    pub(crate) ip_blocks: u64,
     /// Accounts locked right now.
-    locked_accounts: u64,
+    pub(crate) locked_accounts: u64,
     /// Addresses blocked right now.
-    blocked_ips: u64,
+    pub(crate) blocked_ips: u64,
     /// Sessions neither ended nor expired.
-    active_sessions: u64,
+    pub(crate) active_sessions: u64,
     /// Registered security keys per model, most numerous first.
-    keys_by_model: Vec<ModelCount>,
+    pub(crate) keys_by_model: Vec<ModelCount>,
     /// Active security keys by age: under 30 days, 30–89, 90–179, 180–364, a year or more.
-    key_age: Vec<AgeBucket>,
+    pub(crate) key_age: Vec<AgeBucket>,
+    /// The key-encryption key each vault seals with now, and how old it is.
+    pub(crate) vault_keys: Vec<VaultKeyAge>,
+}
+
+/// A vault's current key-encryption key (KEK) and its rotation age.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VaultKeyAge {
+    /// The vault's id (`schild-server` for the backend's own secrets).
+    pub(crate) vault: String,
+    /// The vault's display name.
+    pub(crate) name: String,
+    /// The current KEK version.
+    pub(crate) version: u32,
+    /// Since when this version seals.
+    #[serde(with = "time::serde::rfc3339")]
+    pub(crate) since: OffsetDateTime,
+    /// Whole days since the last rotation (since `since`).
+    pub(crate) age_days: i64,
+    /// Days between scheduled rotations.
+    pub(crate) rotation_days: u32,
 }
 
 /// Sign-in failures, lockouts, blocks, sessions and security keys, for the dashboard.
@@ -97,13 +150,51 @@ async fn dashboard(
     _: Authorized<need::MetricsRead>,
     ApiQuery(query): ApiQuery<DashboardQuery>,
 ) -> ApiResult<Json<Dashboard>> {
-    let days = query.days.unwrap_or(14);
-    if !(1..=90).contains(&days) {
-        return Err(ApiError::Validation {
-            field: "days",
-            reason: "must be between 1 and 90".into(),
-        });
-    }
+    Ok(Json(figures(&state, query.days()?).await?))
+}
+
+/// The dashboard's charts and figures as one image: SVG or PNG, for saving or printing.
+#[utoipa::path(get, path = "/dashboard/report", tag = "admin", security(("bearer" = ["metrics:read"])),
+    params(ReportQuery),
+    responses((status = 200, description = "The report, as an attachment",
+            content((String = "image/svg+xml"), (Vec<u8> = "image/png"))),
+        (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 422, description = "A period outside 1–90 days or an unknown format", body = Problem)))]
+async fn report(
+    State(state): State<AppState>,
+    _: Authorized<need::MetricsRead>,
+    ApiQuery(query): ApiQuery<ReportQuery>,
+) -> ApiResult<Response> {
+    let days = DashboardQuery { days: query.days }.days()?;
+    let format = query.format;
+    let figures = figures(&state, days).await?;
+    let date = figures.generated_at.date();
+    // Rasterising takes milliseconds of CPU: off the async workers.
+    let image = tokio::task::spawn_blocking(move || reports::dashboard::render(&figures, format))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    let disposition = HeaderValue::from_str(&format!(
+        "attachment; filename=\"schild-dashboard-{date}.{}\"",
+        format.extension()
+    ))
+    .map_err(ApiError::internal)?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(format.media_type()),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        image,
+    )
+        .into_response())
+}
+
+/// Reads the dashboard's figures for the `days` up to and including today (UTC): the one place
+/// both the JSON and the report get them from.
+async fn figures(state: &AppState, days: u32) -> ApiResult<Dashboard> {
     let now = state.now();
     let today = now.replace_time(Time::MIDNIGHT);
     let since = today - Duration::days(i64::from(days) - 1);
@@ -115,8 +206,9 @@ async fn dashboard(
     let in_force = dashboard::in_force(&mut conn, now).await?;
     let per_model = dashboard::keys_per_model(&mut conn).await?;
     let ages = dashboard::active_key_ages(&mut conn, now).await?;
+    let keks = dashboard::current_keks(&mut conn).await?;
 
-    Ok(Json(Dashboard {
+    Ok(Dashboard {
         generated_at: now,
         failed_sign_ins: per_day
             .into_iter()
@@ -133,7 +225,18 @@ async fn dashboard(
         active_sessions: in_force.active_sessions,
         keys_by_model: by_model(per_model),
         key_age: age_buckets(ages),
-    }))
+        vault_keys: keks
+            .into_iter()
+            .map(|kek| VaultKeyAge {
+                age_days: (now - kek.since).whole_days().max(0),
+                vault: kek.vault_id,
+                name: kek.name,
+                version: kek.version,
+                since: kek.since,
+                rotation_days: kek.rotation_days,
+            })
+            .collect(),
+    })
 }
 
 /// Folds per-state rows into one entry per model, most active keys first.

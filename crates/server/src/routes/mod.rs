@@ -5,7 +5,7 @@
 mod admin;
 mod api_keys;
 mod auth;
-mod dashboard;
+pub(crate) mod dashboard;
 mod dto;
 mod health;
 mod jit;

@@ -585,6 +585,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dashboard/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The dashboard's charts and figures as one image: SVG or PNG, for saving or printing. */
+        get: operations["report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/hardware-keys": {
         parameters: {
             query?: never;
@@ -1466,6 +1483,8 @@ export interface components {
              * @description Account lockouts in the period.
              */
             lockouts: number;
+            /** @description The key-encryption key each vault seals with now, and how old it is. */
+            vault_keys: components["schemas"]["VaultKeyAge"][];
         };
         /** @description Failed sign-ins on one day (UTC). */
         DayCount: {
@@ -2436,6 +2455,33 @@ export interface components {
             roles: string[];
             /** @description Sign-in name. */
             username: string;
+        };
+        /** @description A vault's current key-encryption key (KEK) and its rotation age. */
+        VaultKeyAge: {
+            /**
+             * Format: int64
+             * @description Whole days since the last rotation (since `since`).
+             */
+            age_days: number;
+            /** @description The vault's display name. */
+            name: string;
+            /**
+             * Format: int32
+             * @description Days between scheduled rotations.
+             */
+            rotation_days: number;
+            /**
+             * Format: date-time
+             * @description Since when this version seals.
+             */
+            since: string;
+            /** @description The vault's id (`schild-server` for the backend's own secrets). */
+            vault: string;
+            /**
+             * Format: int32
+             * @description The current KEK version.
+             */
+            version: number;
         };
         /**
          * @description `certify` (keep) or `revoke` (remove).
@@ -4313,6 +4359,57 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    report: {
+        parameters: {
+            query?: {
+                /** @description Days of history, today included (1–90, default 14). */
+                days?: number;
+                /** @description `svg` (the default) or `png`. */
+                format?: "svg" | "png";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report, as an attachment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": number[];
+                    "image/svg+xml": string;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A period outside 1–90 days or an unknown format */
             422: {
                 headers: {
                     [name: string]: unknown;

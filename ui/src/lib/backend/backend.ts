@@ -55,6 +55,8 @@ export interface Backend {
   requestAccess(body: T.NewRequestBody): Promise<T.RequestView>;
 
   dashboard(days: number): Promise<T.Dashboard>;
+  /** The dashboard drawn as one image (the backend renders it), for saving as a file. */
+  dashboardReport(days: number, format: 'svg' | 'png'): Promise<Blob>;
 
   users(): Promise<T.AdminUserView[]>;
   createUser(body: T.CreateUserRequest): Promise<T.UserView>;

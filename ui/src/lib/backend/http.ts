@@ -33,6 +33,8 @@ interface CallOptions {
   auth?: boolean;
   /** Read the answer as text instead of JSON. */
   text?: boolean;
+  /** Read the answer as bytes (a file such as an image) instead of JSON. */
+  blob?: boolean;
   /**
    * In the desktop app: when the backend cannot be reached, this write may wait in the outbox
    * and be sent when it is back (only writes whose caller needs no answer body).
@@ -123,7 +125,9 @@ export class HttpBackend implements Backend {
   // ---- transport -------------------------------------------------------------------------
 
   async #send(method: Method, path: string, options: CallOptions, token: string | null): Promise<Response> {
-    const headers: Record<string, string> = { accept: 'application/json, application/problem+json, text/csv' };
+    const headers: Record<string, string> = {
+      accept: 'application/json, application/problem+json, text/csv, image/svg+xml, image/png',
+    };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (token !== null) headers.authorization = `Bearer ${token}`;
     if (this.kind === 'tauri' && this.#account !== null) {
@@ -169,6 +173,7 @@ export class HttpBackend implements Backend {
     }
     if (response.status === 204) return undefined as R;
     if (options.text) return (await response.text()) as R;
+    if (options.blob) return (await response.blob()) as R;
     try {
       return (await response.json()) as R;
     } catch {
@@ -335,6 +340,9 @@ export class HttpBackend implements Backend {
 
   dashboard(days: number): Promise<T.Dashboard> {
     return this.#call('GET', `/dashboard${query({ days })}`);
+  }
+  dashboardReport(days: number, format: 'svg' | 'png'): Promise<Blob> {
+    return this.#call('GET', `/dashboard/report${query({ days, format })}`, { blob: true });
   }
   users(): Promise<T.AdminUserView[]> {
     return this.#call('GET', '/admin/users');

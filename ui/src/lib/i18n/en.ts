@@ -125,6 +125,12 @@ export const en = {
   'dash.age_range': '{min}–{max} d',
   'dash.age_over': '{days}+ d',
   'dash.generated': 'Figures as of {at}.',
+  'dash.export_svg': 'Export SVG',
+  'dash.export_png': 'Export PNG',
+  'dash.export_hint': 'Saves these charts as a report image, drawn by the backend.',
+  'dash.vault_age': 'Vault key age',
+  'dash.vault_age_days': '{days} d',
+  'dash.vault_rotation': '{vault} v{version}, due every {days} d',
 
   // enrollment
   'enroll.totp_title': 'Authenticator app',

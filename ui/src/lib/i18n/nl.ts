@@ -119,6 +119,12 @@ export const nl: Messages = {
   'dash.age_range': '{min}–{max} d',
   'dash.age_over': '{days}+ d',
   'dash.generated': 'Cijfers van {at}.',
+  'dash.export_svg': 'SVG exporteren',
+  'dash.export_png': 'PNG exporteren',
+  'dash.export_hint': 'Bewaart deze grafieken als rapportafbeelding, getekend door de backend.',
+  'dash.vault_age': 'Leeftijd kluissleutel',
+  'dash.vault_age_days': '{days} d',
+  'dash.vault_rotation': '{vault} v{version}, te vervangen elke {days} d',
 
   'enroll.totp_title': 'Authenticator-app',
   'enroll.totp_on': 'Actief',
