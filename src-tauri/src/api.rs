@@ -24,6 +24,7 @@ const CACHED_ANSWERS: usize = 256;
 
 /// One request from the UI's HTTP backend.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct FetchRequest {
     /// GET, POST, PUT, PATCH or DELETE.
     method: String,
@@ -44,6 +45,7 @@ pub struct FetchRequest {
 
 /// The backend's answer, passed back unchanged, or the relay's own when offline.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct FetchResponse {
     status: u16,
     content_type: Option<String>,
@@ -187,6 +189,7 @@ pub async fn backend_fetch(
 
 /// A queued write as the UI lists it.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct OutboxView {
     id: String,
     method: String,

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 /// A failed command, as the UI receives it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[error("{message}")]
 pub struct CommandError {
     /// Stable, for the UI's message catalogue (`vault.wrong_key`, `key.none_found`, …).

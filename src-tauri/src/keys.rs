@@ -22,8 +22,9 @@ pub const KEY_PROMPT_EVENT: &str = "key-prompt";
 
 /// What the UI is told while the key works.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "step", rename_all = "snake_case")]
-enum KeyPrompt {
+pub(crate) enum KeyPrompt {
     Touch,
     Sample { remaining: u32 },
 }
@@ -46,6 +47,7 @@ impl KeyObserver for WindowObserver {
 
 /// A connected key as the UI shows it.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct KeyView {
     /// `USB`, `NFC` or `virtual`.
     pub transport: String,
@@ -240,6 +242,7 @@ pub async fn key_change_pin(
 
 /// An enrolled fingerprint as the UI shows it.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct FingerprintView {
     /// The key's identifier for it (base64url).
     pub id: String,
@@ -317,6 +320,7 @@ pub async fn key_fingerprint_remove(
 
 /// A credential stored on the key, as the UI shows it.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct StoredCredentialView {
     /// Its id (base64url), for deleting it.
     pub id: String,
@@ -328,6 +332,7 @@ pub struct StoredCredentialView {
 
 /// The credentials one site keeps on the key.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SiteCredentialsView {
     /// The site (relying party id).
     pub rp_id: Option<String>,

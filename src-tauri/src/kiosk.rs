@@ -25,7 +25,8 @@ const LEAVE_ROLE: &str = "admin";
 
 /// What the event carries.
 #[derive(Debug, Clone, Serialize)]
-struct KioskChanged {
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub(crate) struct KioskChanged {
     kiosk: bool,
     by: String,
 }

@@ -11,6 +11,8 @@
 //!   enrollment flow, and only an administrator's security key ends it ([`kiosk`]).
 
 mod api;
+#[cfg(test)]
+mod bindings;
 mod error;
 mod keys;
 mod kiosk;
@@ -54,6 +56,7 @@ pub struct Desktop {
 
 /// Where the backend runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// In this process, on loopback.
@@ -136,6 +139,7 @@ impl Desktop {
 
 /// What the UI needs to know at start.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 struct AppInfo {
     version: &'static str,
     mode: Mode,
@@ -149,6 +153,7 @@ struct AppInfo {
 
 /// One of this desktop's recorded actions.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 struct DesktopActionView {
     at: String,
     action: String,

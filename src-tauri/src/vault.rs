@@ -30,6 +30,7 @@ const MIN_PASSPHRASE_CHARS: usize = 12;
 
 /// The vault as the UI shows it.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct VaultView {
     /// Whether a vault exists yet.
     pub created: bool,

@@ -109,6 +109,7 @@ pub async fn discard(store: &Store, id: Uuid) -> Result<bool, ClientError> {
 
 /// The backend's refusal of an entry, as kept with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Refusal {
     /// The HTTP status.
     pub status: u16,
@@ -148,6 +149,7 @@ impl Refusal {
 
 /// Where sending stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Stopped {
     /// Everything pending was sent or refused.
@@ -162,6 +164,7 @@ pub enum Stopped {
 
 /// What one round of sending did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncReport {
     /// Entries the backend carried out now.
     pub sent: usize,
@@ -177,6 +180,7 @@ pub struct SyncReport {
 
 /// Progress of a round, for the UI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncProgress {
     /// Entries handled so far.
     pub done: usize,

@@ -17,6 +17,7 @@ const SESSION_KIND: &str = "session";
 
 /// The public parameters of an unlock method, by kind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum UnlockParams {
@@ -45,6 +46,7 @@ pub enum UnlockParams {
     SecurityKey {
         /// The credential made for the vault, as `schild_hwkey` serialises it (credential id,
         /// RP id, salt, AAGUID).
+        #[cfg_attr(feature = "ts", ts(type = "unknown"))]
         credential: serde_json::Value,
     },
     /// A session opened by unlocking: a random key in the kernel's session keyring (keyutils),
@@ -135,6 +137,7 @@ impl UnlockParams {
 
 /// An unlock method as listed: never its wrapped key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UnlockMethod {
     /// Its id within the vault.
     pub id: String,
@@ -144,9 +147,11 @@ pub struct UnlockMethod {
     pub params: UnlockParams,
     /// When it was added.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub created_at: time::OffsetDateTime,
     /// When it last unlocked the vault.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub last_used_at: Option<time::OffsetDateTime>,
 }
 

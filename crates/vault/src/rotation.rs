@@ -20,6 +20,7 @@ use serde::Serialize;
 
 /// How far a rotation is, reported after every batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RotationProgress {
     /// The KEK version items move to.
     pub to_version: u32,
@@ -31,6 +32,7 @@ pub struct RotationProgress {
 
 /// What a finished rotation did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RotationReport {
     /// The current KEK version afterwards.
     pub version: u32,

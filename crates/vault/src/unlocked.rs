@@ -32,6 +32,7 @@ pub struct NewVault<'a> {
 
 /// An item as listed: never its value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ItemInfo {
     /// Its name.
     pub name: String,
@@ -41,9 +42,11 @@ pub struct ItemInfo {
     pub key_version: u32,
     /// When it was stored.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub created_at: OffsetDateTime,
     /// When its value or wrapping last changed.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub updated_at: OffsetDateTime,
 }
 
@@ -61,6 +64,7 @@ impl From<ItemRow> for ItemInfo {
 
 /// One KEK version in use.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct KeyVersionStatus {
     /// Its version.
     pub version: u32,
@@ -70,11 +74,13 @@ pub struct KeyVersionStatus {
     pub wraps: u64,
     /// When it was made.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub created_at: OffsetDateTime,
 }
 
 /// A vault's state, readable without unlocking it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VaultStatus {
     /// Its id.
     pub id: String,
@@ -98,6 +104,7 @@ pub struct VaultStatus {
 
 /// Where the vault's KEK rotation stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum RotationState {
     /// Nothing to do.

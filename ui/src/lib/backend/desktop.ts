@@ -3,115 +3,30 @@
 import { command, onDesktopEvent } from './tauri';
 import type { AssertionJson, CreationOptionsJson, RegistrationJson, RequestOptionsJson } from './webauthn';
 
-export interface VaultItem {
-  name: string;
-  purpose: string;
-  key_version: number;
-  created_at: string;
-  updated_at: string;
-}
+import type * as G from './desktop.gen';
 
-export interface UnlockMethodView {
-  id: string;
-  label: string;
-  params: { kind: string };
-  created_at: string;
-  last_used_at: string | null;
-}
-
-export interface VaultStatusView {
-  id: string;
-  name: string;
-  current_version: number;
-  items: number;
-  rotation: 'up-to-date' | 'due-by-age' | 'due-by-usage' | 'unfinished';
-  auto_lock_secs: number;
-  unlock_methods: UnlockMethodView[];
-}
-
-export interface VaultView {
-  created: boolean;
-  unlocked: boolean;
-  locks_in_secs: number | null;
-  status: VaultStatusView | null;
-}
-
-export interface RotationProgress {
-  to_version: number;
-  done: number;
-  total: number;
-}
-
-export interface RotationReport {
-  version: number;
-  began: boolean;
-  rewrapped: number;
-  retired: number[];
-}
-
-export interface KeyView {
-  transport: string;
-  is_virtual: boolean;
-  model: string | null;
-  aaguid: string | null;
-  versions: string[];
-  extensions: string[];
-  has_pin: boolean;
-  pin_retries: number | null;
-  biometric: boolean;
-  firmware_version: number | null;
-  remaining_passkeys: number | null;
-}
-
+// What the commands and events carry, under the names the screens use. The declarations are
+// generated from the Rust types (./desktop.gen.ts; a Rust test fails when they drift apart).
+export type VaultItem = G.ItemInfo;
+export type UnlockMethodView = G.UnlockMethod;
+export type VaultStatusView = G.VaultStatus;
+export type VaultView = G.VaultView;
+export type RotationProgress = G.RotationProgress;
+export type RotationReport = G.RotationReport;
+export type KeyView = G.KeyView;
 /** A write made offline, waiting in the outbox (or refused by the backend when it was sent). */
-export interface OutboxEntry {
-  id: string;
-  method: string;
-  path: string;
-  body: string | null;
-  queued_at: string;
-  attempts: number;
-  refused: { status: number; code: string; message: string; recommendation: string | null } | null;
-  /** Whether the signed-in account made it (only they can send it). */
-  mine: boolean;
-}
-
+export type OutboxEntry = G.OutboxView;
 /** One of this desktop's recorded actions. */
-export interface DesktopAction {
-  at: string;
-  action: string;
-  detail: string;
-}
-
-export interface SyncReport {
-  sent: number;
-  already_done: number;
-  refused: number;
-  remaining: number;
-  stopped: 'done' | 'offline' | 'sign_in_needed' | 'busy';
-}
-
-export type KeyPrompt = { step: 'touch' } | { step: 'sample'; remaining: number };
-
+export type DesktopAction = G.DesktopActionView;
+export type SyncReport = G.SyncReport;
+export type KeyPrompt = G.KeyPrompt;
 /** A fingerprint enrolled on a biometric key (CTAP 2.1 §6.7). */
-export interface FingerprintView {
-  id: string;
-  name: string | null;
-}
-
+export type FingerprintView = G.FingerprintView;
 /** A discoverable credential stored on the key (CTAP 2.1 §6.8). */
-export interface KeyCredentialView {
-  id: string;
-  user_name: string | null;
-  user_display_name: string | null;
-}
-
+export type KeyCredentialView = G.StoredCredentialView;
 /** The credentials the key stores for one relying party. */
-export interface RelyingPartyView {
-  rp_id: string | null;
-  rp_name: string | null;
-  credentials: KeyCredentialView[];
-}
+export type RelyingPartyView = G.SiteCredentialsView;
+export type KioskChanged = G.KioskChanged;
 
 export const desktop = {
   vaultStatus: () => command<VaultView>('vault_status'),
@@ -162,6 +77,5 @@ export const desktop = {
   outboxDiscard: (id: string) => command<void>('outbox_discard', { id }),
   /** Ends the enrollment-station mode after an administrator signs in with their key here. */
   kioskLeave: (pin: string | null) => command<void>('kiosk_leave', { pin }),
-  onKioskChanged: (handler: (change: { kiosk: boolean; by: string }) => void) =>
-    onDesktopEvent<{ kiosk: boolean; by: string }>('kiosk', handler),
+  onKioskChanged: (handler: (change: KioskChanged) => void) => onDesktopEvent<KioskChanged>('kiosk', handler),
 };

@@ -5,6 +5,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import { BackendError } from './errors';
 import { RELAY, type HttpEnvironment } from './http';
+import type * as G from './desktop.gen';
 
 /** Whether this page runs inside the Schild desktop app. */
 export function inDesktopApp(): boolean {
@@ -12,23 +13,10 @@ export function inDesktopApp(): boolean {
 }
 
 /** What the desktop app says about itself at start. */
-export interface AppInfo {
-  version: string;
-  mode: 'local' | 'remote';
-  backend_url: string;
-  kiosk: boolean;
-  demo_key: boolean;
-  /** The embedded backend's first-administrator token, while no account exists. */
-  setup_token: string | null;
-  data_dir: string;
-}
+export type AppInfo = G.AppInfo;
 
 /** A command's failure as the Rust side reports it. */
-interface CommandFailure {
-  code: string;
-  message: string;
-  recommendation: string | null;
-}
+type CommandFailure = G.CommandError;
 
 function isCommandFailure(value: unknown): value is CommandFailure {
   return typeof value === 'object' && value !== null && typeof (value as CommandFailure).code === 'string';
@@ -48,15 +36,7 @@ export async function command<R>(name: string, args?: Record<string, unknown>): 
 
 export const appInfo = (): Promise<AppInfo> => command<AppInfo>('app_info');
 
-interface FetchAnswer {
-  status: number;
-  content_type: string | null;
-  body: string;
-  /** When the answer came from the offline cache: when it was fetched. */
-  cached_at: string | null;
-  /** When the write was kept in the outbox: its id. */
-  queued: string | null;
-}
+type FetchAnswer = G.FetchResponse;
 
 /** HttpBackend's environment inside the desktop app: requests travel over IPC. */
 export function desktopEnvironment(): HttpEnvironment {
@@ -65,16 +45,15 @@ export function desktopEnvironment(): HttpEnvironment {
     const headers = new Headers(init?.headers);
     let answer: FetchAnswer;
     try {
-      answer = await invoke<FetchAnswer>('backend_fetch', {
-        request: {
-          method: init?.method ?? 'GET',
-          path,
-          authorization: headers.get('authorization'),
-          body: typeof init?.body === 'string' ? init.body : null,
-          account: headers.get(RELAY.account),
-          queueable: headers.get(RELAY.queueable) === '1',
-        },
-      });
+      const request: G.FetchRequest = {
+        method: init?.method ?? 'GET',
+        path,
+        authorization: headers.get('authorization'),
+        body: typeof init?.body === 'string' ? init.body : null,
+        account: headers.get(RELAY.account),
+        queueable: headers.get(RELAY.queueable) === '1',
+      };
+      answer = await invoke<FetchAnswer>('backend_fetch', { request });
     } catch {
       // As fetch does when there is no answer: HttpBackend reports the backend offline.
       throw new TypeError('the backend cannot be reached');
