@@ -50,6 +50,8 @@ pub struct FetchResponse {
     status: u16,
     content_type: Option<String>,
     body: String,
+    /// Whether `body` is base64 of a binary body (a PNG report).
+    binary: bool,
     /// Set when the answer comes from the offline cache: when it was fetched (RFC 3339).
     cached_at: Option<String>,
     /// Set when the write was queued in the outbox: its id.
@@ -62,6 +64,7 @@ impl FetchResponse {
             status: answer.status,
             content_type: answer.content_type,
             body: answer.body,
+            binary: answer.binary,
             cached_at: None,
             queued: None,
         }
@@ -160,6 +163,7 @@ pub async fn backend_fetch(
                     status: 202,
                     content_type: Some("application/json".into()),
                     body: serde_json::json!({ "queued": entry.id.to_string() }).to_string(),
+                    binary: false,
                     cached_at: None,
                     queued: Some(entry.id.to_string()),
                 }

@@ -338,6 +338,7 @@ pub fn run() {
             vault::vault_add_passphrase,
             vault::vault_add_security_key,
             vault::vault_add_keyring,
+            vault::vault_add_hsm,
             vault::vault_remove_method,
             vault::vault_rotate,
             keys::key_info,

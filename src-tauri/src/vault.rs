@@ -9,10 +9,12 @@ use schild_core::clock::SystemClock;
 use schild_core::provider::KeyEncryptionKey;
 use schild_core::vault::{PassphraseParams, RotationPolicy};
 use schild_hwkey::ctap::{HmacSecretCredential, HmacSecretKek, enroll_hmac_secret};
+use schild_hwkey::hsm::{HsmError, HsmKek, KeyLabel, Module};
 use schild_hwkey::keyring::{KeyringBackend, KeyringKek};
 use schild_vault::{
     ItemInfo, NewVault, RotationProgress, RotationReport, UnlockParams, UnlockedVault, VaultStatus,
 };
+use secrecy::SecretString;
 use serde::Serialize;
 use std::sync::Arc;
 use tauri::{Emitter as _, State};
@@ -172,6 +174,9 @@ async fn method_key(
                 KeyringKek::open(&store, service, entry).map_err(|_| keyring_unavailable())?,
             ))
         }
+        UnlockParams::Hsm { module, token, key } => {
+            hsm_key(module.clone(), token.clone(), key.clone(), pin.unwrap_or_default()).await
+        }
         other => Err(CommandError::new(
             "vault.method_unsupported",
             format!(
@@ -181,6 +186,38 @@ async fn method_key(
         )
         .recommend("Choose another unlock method.")),
     }
+}
+
+/// Logs in to the HSM token with the user PIN and names its AES key (off the async runtime:
+/// PKCS#11 calls block).
+async fn hsm_key(
+    module: String,
+    token: String,
+    key: String,
+    pin: String,
+) -> Result<Arc<dyn KeyEncryptionKey>, CommandError> {
+    if pin.is_empty() {
+        return Err(CommandError::new(
+            "vault.hsm_pin_required",
+            "the HSM token's user PIN is needed",
+        )
+        .recommend("Type the token's user PIN."));
+    }
+    let pin = SecretString::from(pin);
+    tokio::task::spawn_blocking(move || {
+        let label: KeyLabel = key.parse().map_err(hsm_error)?;
+        let module = Module::open(&module).map_err(hsm_error)?;
+        let token = module.login(&token, &pin).map_err(hsm_error)?;
+        let kek = HsmKek::new(Arc::new(token), label).map_err(hsm_error)?;
+        Ok::<Arc<dyn KeyEncryptionKey>, CommandError>(Arc::new(kek))
+    })
+    .await
+    .map_err(|e| CommandError::new("internal", e.to_string()))?
+}
+
+/// An HSM failure as the UI shows it (PKCS#11 errors name no secrets).
+fn hsm_error(error: HsmError) -> CommandError {
+    CommandError::new("vault.hsm", error.to_string()).recommend(error.recommendation())
 }
 
 fn keyring_unavailable() -> CommandError {
@@ -343,6 +380,42 @@ pub async fn vault_add_security_key(
         .await)?;
     desktop
         .record("vault.method_added", format!("{label} (security key)"))
+        .await;
+    Ok(())
+}
+
+/// Adds an AES key inside a PKCS#11 HSM (made with `schild hsm generate --kind aes256`) as an
+/// unlock method: the vault's master key is wrapped inside the token and never leaves it.
+#[tauri::command]
+pub async fn vault_add_hsm(
+    desktop: State<'_, Desktop>,
+    id: String,
+    label: String,
+    module: String,
+    token: String,
+    key: String,
+    pin: String,
+) -> Result<(), CommandError> {
+    let params = UnlockParams::Hsm {
+        module: module.trim().to_owned(),
+        token: token.trim().to_owned(),
+        key: key.trim().to_owned(),
+    };
+    let kek = hsm_key(
+        module.trim().to_owned(),
+        token.trim().to_owned(),
+        key.trim().to_owned(),
+        pin,
+    )
+    .await?;
+    with_vault!(desktop, |vault| vault
+        .add_unlock_method(&id, &label, &params, kek.as_ref())
+        .await)?;
+    desktop
+        .record(
+            "vault.method_added",
+            format!("{label} (HSM token {})", token.trim()),
+        )
         .await;
     Ok(())
 }

@@ -3,20 +3,38 @@
 // directory. It creates the first administrator on the setup screen (the token is filled in by
 // the app), creates the vault and stores an item, attaches the demo key and issues it to the
 // administrator through the Enrollment flow (setting its PIN), signs in again with the key alone,
-// adds the key as a vault unlock method and unlocks with it, then opens every screen in EN and
-// NL, light and dark, saving screenshots to docs/screenshots/desktop-*.png.
-import { mkdtempSync, rmSync } from 'node:fs';
+// adds the key as a vault unlock method and unlocks with it, does the same with an AES key in a
+// SoftHSM2 token, then opens every screen in EN and NL, light and dark, saving screenshots to
+// docs/screenshots/desktop-*.png.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { schildBinary } from './server.mjs';
 import { check, openDesktop } from './webdriver.mjs';
 
 const SCREENS = ['dashboard', 'enrollment', 'keys', 'vault', 'access', 'users', 'audit', 'settings'];
 const PIN = '482916';
 
+const HSM_PIN = '4711-user';
+
+/** A SoftHSM2 token with an AES-256 key, `vault-kek`, made the way an operator would. */
+function softHsm(dir) {
+  const conf = join(dir, 'softhsm2.conf');
+  mkdirSync(join(dir, 'tokens'));
+  writeFileSync(conf, `directories.tokendir = ${join(dir, 'tokens')}\nobjectstore.backend = file\nlog.level = ERROR\n`);
+  const env = { ...process.env, SOFTHSM2_CONF: conf, SCHILD_HSM_PIN: HSM_PIN };
+  execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 'schild-e2e', '--so-pin', '0815-officer', '--pin', HSM_PIN], { env, stdio: 'ignore' });
+  execFileSync(schildBinary(), ['hsm', 'generate', '--token', 'schild-e2e', '--kind', 'aes256', '--label', 'vault-kek'], { env, stdio: 'ignore' });
+  return conf;
+}
+
 const data = mkdtempSync(join(tmpdir(), 'schild-desktop-e2e-'));
+const hsmDir = mkdtempSync(join(tmpdir(), 'schild-softhsm-'));
 let ui;
 try {
-  ui = await openDesktop({ env: { SCHILD_DATA_DIR: data } });
+  const softhsmConf = softHsm(hsmDir);
+  ui = await openDesktop({ env: { SCHILD_DATA_DIR: data, SOFTHSM2_CONF: softhsmConf } });
   /** Clicks the button whose text is `label` (inside `scope`, a CSS selector). */
   const press = async (label, scope = 'body') => {
     await ui.until(`[...document.querySelectorAll(${JSON.stringify(`${scope} button`)})].some((b) => b.textContent.trim() === ${JSON.stringify(label)} && !b.disabled)`, `the button ${label}`);
@@ -113,6 +131,26 @@ try {
   await submit('#unlock-pin');
   await ui.until("document.body.textContent.includes('github-token')", 'the vault unlocked with the key', 60_000);
   check(true, 'the vault unlocks with the security key');
+
+  // An AES key in the HSM as another method: a wrong module path is refused inline first.
+  await ui.click('input[name=method-kind][value=hsm]');
+  await ui.type('#method-id', 'hsm');
+  await ui.type('#method-label', 'SoftHSM token');
+  await ui.script("const f = document.querySelector('#hsm-module'); f.value = 'libsofthsm2.so'; f.dispatchEvent(new Event('input'))");
+  await ui.type('#hsm-token', 'schild-e2e');
+  await ui.type('#hsm-key', 'vault-kek');
+  await ui.type('#method-pin', HSM_PIN);
+  await submit('#method-id');
+  await ui.waitFor('#hsm-module-error');
+  await ui.script("const f = document.querySelector('#hsm-module'); f.value = '/usr/lib/softhsm/libsofthsm2.so'; f.dispatchEvent(new Event('input'))");
+  await submit('#method-id');
+  await ui.until("document.querySelector('.methods')?.textContent.includes('SoftHSM token')", 'the HSM unlock method', 60_000);
+  await press('Lock now');
+  await ui.click('input[name=unlock-with][value=hsm]');
+  await ui.type('#unlock-pin', HSM_PIN);
+  await submit('#unlock-pin');
+  await ui.until("document.body.textContent.includes('github-token')", 'the vault unlocked with the HSM', 60_000);
+  check(true, 'the vault unlocks with an AES key inside the HSM (a module path that is not absolute refused inline)');
   await ui.script("location.hash = '#/settings'");
   await ui.until("document.querySelectorAll('[data-testid=desktop-actions] tbody tr').length >= 6", 'this desktop’s actions');
   const actions = await ui.text('[data-testid=desktop-actions] tbody');
@@ -137,4 +175,5 @@ try {
 } finally {
   if (ui) await ui.close();
   rmSync(data, { recursive: true, force: true });
+  rmSync(hsmDir, { recursive: true, force: true });
 }

@@ -48,12 +48,18 @@ describe('the desktop relay', () => {
     expect(await response.json()).toEqual({ id: 'u1' });
   });
 
+  it('passes binary answers (a PNG report) on as bytes', async () => {
+    bridge(async () => ({ status: 200, content_type: 'image/png', body: btoa('\x89PNG\r\n\x1a\n'), binary: true, cached_at: null, queued: null }));
+    const answer = await desktopEnvironment().fetch('/api/v1/dashboard/report?format=png', { method: 'GET' });
+    expect([...new Uint8Array(await answer.arrayBuffer())]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  });
+
   it('marks answers from the offline cache and writes kept in the outbox', async () => {
     bridge(async (_cmd, args) => {
       const request = args.request as { method: string };
       return request.method === 'GET'
-        ? { status: 200, content_type: 'application/json', body: '[]', cached_at: '2026-12-04T10:00:00Z', queued: null }
-        : { status: 202, content_type: 'application/json', body: '{"queued":"q1"}', cached_at: null, queued: 'q1' };
+        ? { status: 200, content_type: 'application/json', body: '[]', binary: false, cached_at: '2026-12-04T10:00:00Z', queued: null }
+        : { status: 202, content_type: 'application/json', body: '{"queued":"q1"}', binary: false, cached_at: null, queued: 'q1' };
     });
     const env = desktopEnvironment();
     const read = await env.fetch('/api/v1/admin/users', { method: 'GET' });
@@ -67,12 +73,12 @@ describe('the desktop relay', () => {
     const calls = bridge(async (cmd, args) => {
       const request = args.request as { method: string; path: string };
       if (request.path === '/api/v1/auth/login') {
-        return { status: 200, content_type: 'application/json', body: JSON.stringify({ status: 'signed_in', token_type: 'Bearer', access_token: 'a1', expires_in: 900, refresh_token: 'r1', refresh_expires_at: '2099-01-01T00:00:00Z', session_id: 's1' }), cached_at: null, queued: null };
+        return { status: 200, content_type: 'application/json', body: JSON.stringify({ status: 'signed_in', token_type: 'Bearer', access_token: 'a1', expires_in: 900, refresh_token: 'r1', refresh_expires_at: '2099-01-01T00:00:00Z', session_id: 's1' }), binary: false, cached_at: null, queued: null };
       }
       if (request.path === '/api/v1/me') {
-        return { status: 200, content_type: 'application/json', body: JSON.stringify({ id: 'u-ada', permissions: [] }), cached_at: null, queued: null };
+        return { status: 200, content_type: 'application/json', body: JSON.stringify({ id: 'u-ada', permissions: [] }), binary: false, cached_at: null, queued: null };
       }
-      return { status: 202, content_type: 'application/json', body: '{"queued":"q1"}', cached_at: null, queued: 'q1' };
+      return { status: 202, content_type: 'application/json', body: '{"queued":"q1"}', binary: false, cached_at: null, queued: 'q1' };
     });
     const backend = new HttpBackend('', desktopEnvironment(), 'tauri', 'http://127.0.0.1:9');
     const seen: boolean[] = [];

@@ -118,8 +118,11 @@ pub struct ApiAnswer {
     pub content_type: Option<String>,
     /// Whether the backend had carried this write out before (`Idempotency-Replayed`).
     pub replayed: bool,
-    /// The body, as text.
+    /// The body: text for JSON, problem documents, CSV and SVG; base64 for anything else
+    /// (a PNG report), as [`binary`](Self::binary) says.
     pub body: String,
+    /// Whether `body` is base64 of a binary body.
+    pub binary: bool,
 }
 
 impl ApiAnswer {
@@ -240,15 +243,23 @@ impl Client {
         let status = response.status().as_u16();
         let content_type = header("content-type");
         let replayed = header("idempotency-replayed").as_deref() == Some("true");
-        let body = response
-            .text()
+        let bytes = response
+            .bytes()
             .await
             .map_err(|_| ClientError::Unreachable)?;
+        let textual = content_type.as_deref().is_none_or(|kind| {
+            kind.starts_with("text/") || kind.contains("json") || kind.contains("xml")
+        });
+        let (body, binary) = match String::from_utf8(bytes.to_vec()) {
+            Ok(text) if textual => (text, false),
+            _ => (data_encoding::BASE64.encode(&bytes), true),
+        };
         Ok(ApiAnswer {
             status,
             content_type,
             replayed,
             body,
+            binary,
         })
     }
 

@@ -54,6 +54,10 @@ queueable: boolean, };
 
 export type FetchResponse = { status: number, content_type: string | null, body: string, 
 /**
+ * Whether `body` is base64 of a binary body (a PNG report).
+ */
+binary: boolean, 
+/**
  * Set when the answer comes from the offline cache: when it was fetched (RFC 3339).
  */
 cached_at: string | null, 

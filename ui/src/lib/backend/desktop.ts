@@ -42,6 +42,8 @@ export const desktop = {
   vaultRemove: (name: string) => command<void>('vault_remove', { name }),
   vaultAddSecurityKey: (id: string, label: string, pin: string | null) => command<void>('vault_add_security_key', { id, label, pin }),
   vaultAddKeyring: (id: string, label: string) => command<void>('vault_add_keyring', { id, label }),
+  vaultAddHsm: (id: string, label: string, hsm: { module: string; token: string; key: string; pin: string }) =>
+    command<void>('vault_add_hsm', { id, label, ...hsm }),
   vaultAddPassphrase: (id: string, label: string, passphrase: string) =>
     command<void>('vault_add_passphrase', { id, label, passphrase }),
   vaultRemoveMethod: (id: string) => command<void>('vault_remove_method', { id }),

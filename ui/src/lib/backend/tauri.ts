@@ -63,7 +63,8 @@ export function desktopEnvironment(): HttpEnvironment {
     if (answer.content_type !== null) back['content-type'] = answer.content_type;
     if (answer.cached_at !== null) back[RELAY.cachedAt] = answer.cached_at;
     if (answer.queued !== null) back[RELAY.queued] = answer.queued;
-    return new Response(noBody ? null : answer.body, { status: answer.status, headers: back });
+    const body = noBody ? null : answer.binary ? Uint8Array.from(atob(answer.body), (c) => c.charCodeAt(0)) : answer.body;
+    return new Response(body, { status: answer.status, headers: back });
   };
   return {
     fetch: relay,
