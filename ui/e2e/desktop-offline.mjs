@@ -10,26 +10,14 @@
 // Screenshots: docs/screenshots/desktop-offline-*.png and desktop-kiosk-*.png.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { schildBinary } from './server.mjs';
+import { freePort, schildBinary } from './server.mjs';
 import { check, openDesktop, sleep } from './webdriver.mjs';
 
 const ADMIN_PASSWORD = 'orbit tangerine lantern violin';
 const OLGA_PASSWORD = 'tangerine orbit lantern violin 7';
 const KEY_PIN = '482916';
-
-function freePort() {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => done(port));
-    });
-    server.on('error', fail);
-  });
-}
 
 /** `schild serve` on a fixed port and data directory, so it can stop and come back. */
 async function serve(dataDir, port) {

@@ -9,10 +9,9 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { chromium } from 'playwright-core';
-import { startBackend } from './server.mjs';
+import { freePort, startBackend } from './server.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const shots = resolve(root, '..', 'docs', 'screenshots');
@@ -33,17 +32,6 @@ function totp(secret, offset = 0) {
   const mac = createHmac('sha1', key).update(counter).digest();
   const at = mac[mac.length - 1] & 0xf;
   return String((mac.readUInt32BE(at) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
-
-function freePort() {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => done(port));
-    });
-    server.on('error', fail);
-  });
 }
 
 async function startPreview(backendUrl, port) {

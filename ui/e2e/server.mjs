@@ -2,8 +2,21 @@
 // picks it), and the one-time setup token read from its console.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+
+/** A loopback port free at this moment (the OS picks it). */
+export function freePort() {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+    server.on('error', fail);
+  });
+}
 
 /** The `schild` binary: $SCHILD_BIN, else the debug build in $CARGO_TARGET_DIR or ../target. */
 export function schildBinary() {

@@ -5,80 +5,32 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::Running;
 use schild_client::outbox::{self, Stopped};
 use schild_client::{ApiRequest, Client, Method};
-use schild_server::AppState;
-use schild_server::auth::security_keys::SecurityKeySettings;
-use schild_server::sealing::Sealing;
-use schild_server::serve::{Backend, Transport};
+use schild_server::serve::Transport;
 use schild_store::Store;
 use serde_json::{Value, json};
-use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 const ADMIN_PASSWORD: &str = "correct horse battery staple 42";
 const OLGA_PASSWORD: &str = "tangerine orbit lantern violin 7";
 
-/// A running backend over `server.db` in a directory; stopping it closes its database.
-struct Running {
-    url: String,
-    state: AppState,
-    stop: oneshot::Sender<()>,
-    served: JoinHandle<()>,
-}
-
 async fn start(dir: &Path, port: u16) -> Running {
-    let store = Store::connect(&format!("sqlite://{}", dir.join("server.db").display()))
-        .await
-        .unwrap();
-    let provider = schild_server::key_file::load_or_create(&dir.join("server.kek")).unwrap();
-    let sealing = Sealing {
-        provider,
-        rotation: schild_core::vault::RotationPolicy::default(),
-    };
-    let state = AppState::with_default_policies(store, SecurityKeySettings::default(), sealing)
-        .await
-        .unwrap();
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let backend = Backend::bind(
-        state.clone(),
-        addr,
+    common::start(
+        dir,
+        port,
         Transport::Plain {
             allow_insecure: false,
         },
     )
     .await
-    .unwrap();
-    let url = format!("http://{}", backend.local_addr().unwrap());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let served = tokio::spawn(async move {
-        backend
-            .run(async {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-    });
-    Running {
-        url,
-        state,
-        stop,
-        served,
-    }
 }
 
-impl Running {
-    async fn stop(self) {
-        let _ = self.stop.send(());
-        self.served.await.unwrap();
-        self.state.store().close().await;
-    }
-
-    fn port(&self) -> u16 {
-        self.url.rsplit(':').next().unwrap().parse().unwrap()
-    }
+fn url(running: &Running) -> String {
+    format!("http://{}", running.addr)
 }
 
 fn request(method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> ApiRequest {
@@ -140,12 +92,12 @@ async fn writes_made_offline_are_carried_out_exactly_once_when_the_backend_retur
 
     // The backend, its first administrator, and olga.
     let backend = start(server_dir.path(), 0).await;
-    let port = backend.port();
+    let port = backend.addr.port();
     let setup_token = schild_server::auth::setup::issue_token_if_needed(&backend.state)
         .await
         .unwrap()
         .unwrap();
-    let client = Client::new(&backend.url, None).unwrap();
+    let client = Client::new(&url(&backend), None).unwrap();
     call(
         &client,
         Method::Post,

@@ -4,12 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use schild_client::{CertificatePin, Client};
-use schild_server::AppState;
-use schild_server::auth::security_keys::SecurityKeySettings;
-use schild_server::sealing::Sealing;
-use schild_server::serve::{Backend, TlsFiles, Transport};
-use schild_store::Store;
+use schild_server::serve::{TlsFiles, Transport};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn only_the_pinned_certificate_is_accepted() {
@@ -25,27 +23,8 @@ async fn only_the_pinned_certificate_is_accepted() {
     let other = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
     let wrong = CertificatePin::of(other.cert.der());
 
-    let store = Store::connect(&format!(
-        "sqlite://{}",
-        dir.path().join("server.db").display()
-    ))
-    .await
-    .unwrap();
-    let sealing = Sealing {
-        provider: schild_server::key_file::load_or_create(&dir.path().join("server.kek")).unwrap(),
-        rotation: schild_core::vault::RotationPolicy::default(),
-    };
-    let state = AppState::with_default_policies(store, SecurityKeySettings::default(), sealing)
-        .await
-        .unwrap();
-    let backend = Backend::bind(state, "127.0.0.1:0".parse().unwrap(), Transport::Tls(files))
-        .await
-        .unwrap();
-    let url = format!("https://localhost:{}", backend.local_addr().unwrap().port());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let served = tokio::spawn(backend.run(async move {
-        let _ = stopped.await;
-    }));
+    let backend = common::start(dir.path(), 0, Transport::Tls(files)).await;
+    let url = format!("https://localhost:{}", backend.addr.port());
 
     assert!(
         Client::new(&url, Some(right)).unwrap().healthy().await,
@@ -60,6 +39,5 @@ async fn only_the_pinned_certificate_is_accepted() {
         "no pin, untrusted certificate"
     );
 
-    let _ = stop.send(());
-    served.await.unwrap().unwrap();
+    backend.stop().await;
 }
